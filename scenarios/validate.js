@@ -46,6 +46,7 @@ function runDriver(dir) {
 
   async function countObjects() {
     await settle();
+    const heapUsed = process.memoryUsage().heapUsed;
     const chunks = [];
     for await (const chunk of v8.getHeapSnapshot()) chunks.push(chunk);
     const snapshot = JSON.parse(Buffer.concat(chunks).toString('utf8'));
@@ -66,7 +67,7 @@ function runDriver(dir) {
       if (name.startsWith('system /')) continue;
       counts[name] = (counts[name] || 0) + 1;
     }
-    return { heapUsed: process.memoryUsage().heapUsed, counts };
+    return { heapUsed, counts };
   }
 
   // File requests: `measure-<seq>` appears; every process answers once with `<seq>-<tag>.json`.
