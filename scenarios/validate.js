@@ -352,8 +352,11 @@ function judge(expected, samples, mainPid) {
   const problems = [];
   const matches = (p, spec) => p.role === spec.process && (!spec.command || p.command.includes(spec.command));
   for (const culprit of expected.culprit || []) {
-    const hit = processes.some((p) => matches(p, culprit) && p.growing.some((g) => g.name === culprit.name));
-    if (!hit) problems.push(`culprit ${culprit.name} on ${culprit.process} does not grow in every iteration`);
+    const hits = processes.filter((p) => matches(p, culprit) && p.growing.some((g) => g.name === culprit.name));
+    const wanted = culprit.min_processes ?? 1;
+    if (hits.length < wanted) {
+      problems.push(`culprit ${culprit.name} grows in every iteration on ${hits.length} ${culprit.process} process(es), expected ${wanted}`);
+    }
   }
   const cleanSpecs = expected.verdict === 'clean' ? [{ process: 'main' }, { process: 'child' }, { process: 'worker' }] : (expected.clean || []);
   for (const spec of cleanSpecs) {
