@@ -245,7 +245,7 @@ fn markdown_lists_scenarios_and_leak_groups_with_gate_decisions() {
     let gate = evaluate_gate(&report, &policies(), None);
     let md = render_markdown(&report, &gate);
     assert!(
-        md.starts_with("## hunter: 1 hunt could not complete\n"),
+        md.starts_with("## hunter: 1 hunt could not complete, 2 leak groups failed the gate\n"),
         "{md}"
     );
     assert!(md.contains("3 scenarios: 1 leak, 1 clean, 1 error"), "{md}");

@@ -25,16 +25,21 @@ pub fn write_markdown(report: &Report, gate: &GateOutcome, path: &Path) -> Resul
 pub fn render_markdown(report: &Report, gate: &GateOutcome) -> String {
     let mut out = String::new();
     let failing = gate.failures().count();
-    let headline = if !gate.hunt_failures.is_empty() {
+    let mut problems = Vec::new();
+    if !gate.hunt_failures.is_empty() {
         let n = gate.hunt_failures.len();
-        format!("hunter: {n} hunt{} could not complete", plural(n))
-    } else if failing > 0 {
-        format!(
-            "hunter: {failing} leak group{} failed the gate",
+        problems.push(format!("{n} hunt{} could not complete", plural(n)));
+    }
+    if failing > 0 {
+        problems.push(format!(
+            "{failing} leak group{} failed the gate",
             plural(failing)
-        )
-    } else {
+        ));
+    }
+    let headline = if problems.is_empty() {
         "hunter: the gate passed".to_string()
+    } else {
+        format!("hunter: {}", problems.join(", "))
     };
     let _ = writeln!(out, "## {headline}\n");
     let _ = writeln!(out, "{}\n", super::human::tally_line(report, gate));
@@ -223,4 +228,22 @@ fn code(value: &str) -> String {
         ""
     };
     format!("{fence}{pad}{one_line}{pad}{fence}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_escape_pipes_markup_and_newlines() {
+        assert_eq!(cell("a|b*c\nd"), "a\\|b\\*c d");
+    }
+
+    #[test]
+    fn code_spans_survive_backticks_and_pipes() {
+        assert_eq!(code("x → y"), "`x → y`");
+        assert_eq!(code("'a|b' (string)"), "`'a\\|b' (string)`");
+        assert_eq!(code("tick`tock"), "``tick`tock``");
+        assert_eq!(code("`edge"), "`` `edge ``");
+    }
 }

@@ -171,6 +171,22 @@ impl ProcessReport {
     }
 }
 
+impl ProcessReport {
+    /// Puts `leaks` in report order: `growth_per_iteration.bytes` largest first, ties by name,
+    /// so the same leaks always print the same way. Call before [`evaluate_gate`], whose
+    /// findings refer to leaks by index.
+    ///
+    /// [`evaluate_gate`]: super::evaluate_gate
+    pub fn sort_leaks(&mut self) {
+        self.leaks.sort_by(|a, b| {
+            b.growth_per_iteration
+                .bytes
+                .total_cmp(&a.growth_per_iteration.bytes)
+                .then_with(|| a.name.cmp(&b.name))
+        });
+    }
+}
+
 /// A leak group in one process (SPEC §2).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Leak {
@@ -317,6 +333,21 @@ mod tests {
         );
         assert!(!read.scenarios[0].processes[0].exited_early);
         assert_eq!(read.scenarios[0].processes[0].error, None);
+    }
+
+    #[test]
+    fn leaks_sort_by_bytes_per_iteration_largest_first_then_name() {
+        let mut process = spec_example().scenarios[0].processes[0].clone();
+        let template = process.leaks[0].clone();
+        let with = |name: &str, bytes: f64| Leak {
+            name: name.into(),
+            growth_per_iteration: Growth { count: 1.0, bytes },
+            ..template.clone()
+        };
+        process.leaks = vec![with("b", 10.0), with("c", 500.0), with("a", 10.0)];
+        process.sort_leaks();
+        let names: Vec<&str> = process.leaks.iter().map(|l| l.name.as_str()).collect();
+        assert_eq!(names, ["c", "a", "b"]);
     }
 
     #[test]
