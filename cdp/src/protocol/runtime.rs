@@ -48,6 +48,7 @@ pub struct Evaluate {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub object_group: Option<String>,
     /// Makes `require` and the console helpers available to the expression.
+    #[serde(rename = "includeCommandLineAPI")]
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub include_command_line_api: bool,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -156,4 +157,29 @@ pub struct ConsoleApiCalled {
     pub args: Vec<RemoteObject>,
     pub execution_context_id: i64,
     pub timestamp: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn evaluate_params_use_the_protocol_names() {
+        let params = serde_json::to_value(
+            Evaluate::new("1")
+                .await_promise()
+                .return_by_value()
+                .include_command_line_api(),
+        )
+        .unwrap();
+        assert_eq!(
+            params,
+            serde_json::json!({
+                "expression": "1",
+                "awaitPromise": true,
+                "returnByValue": true,
+                "includeCommandLineAPI": true,
+            })
+        );
+    }
 }
