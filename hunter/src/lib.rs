@@ -1,3 +1,4 @@
 //! placeholder
 
 pub mod report;
+pub mod scenario;
