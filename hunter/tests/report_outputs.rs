@@ -333,3 +333,43 @@ fn human_summary_shows_verdicts_leaks_paths_and_tally() {
     let colored = render_human(&report, &gate, true);
     assert!(colored.contains("\x1b[1;31mLEAK \x1b[0m"), "{colored}");
 }
+
+#[test]
+fn human_summary_separates_failed_hunts_from_children_that_exited_early() {
+    let mut main = process(10, Role::Main, Verdict::Error, vec![]);
+    main.error = Some("inspector connection lost".into());
+    let mut child = process(11, Role::Child, Verdict::Clean, vec![]);
+    child.command = vec!["node".into(), "job.js".into()];
+    child.exited_early = true;
+    child.error = Some("exited with code 0 after 1 snapshot".into());
+    let report = Report::new(vec![ScenarioReport {
+        name: "tree".into(),
+        file: "tree.toml".into(),
+        verdict: Verdict::Error,
+        error: Some("inspector connection lost".into()),
+        iterations: 5,
+        warmup: 1,
+        duration_ms: 900,
+        processes: vec![main, child],
+    }]);
+    let gate = evaluate_gate(&report, &[], None);
+    assert_eq!(gate.exit_code(), 3);
+    let text = render_human(&report, &gate, false);
+    assert!(
+        text.contains("    could not complete: inspector connection lost\n"),
+        "{text}"
+    );
+    assert!(text.contains("  child       11  node job.js"), "{text}");
+    assert!(
+        text.contains("    exited before the last iteration\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("    not judged: exited with code 0 after 1 snapshot\n"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("1 scenario: 1 error\ncould not complete: tree\n"),
+        "{text}"
+    );
+}

@@ -104,7 +104,17 @@ fn render_process(
         );
     }
     if let Some(error) = &process.error {
-        let _ = writeln!(out, "{indent}{} {error}", paint.red("could not complete:"));
+        // Only an error verdict means the hunt failed; a short-lived child that exited before
+        // it could be judged carries the reason as a note.
+        if process.verdict == Verdict::Error {
+            let _ = writeln!(out, "{indent}{} {error}", paint.red("could not complete:"));
+        } else {
+            let _ = writeln!(
+                out,
+                "{indent}{}",
+                paint.dim(&format!("not judged: {error}"))
+            );
+        }
     }
     if process.leaks.is_empty() {
         return;
