@@ -353,6 +353,15 @@ function judge(expected, samples, mainPid) {
   const matches = (p, spec) => p.role === spec.process && (!spec.command || p.command.includes(spec.command));
   for (const culprit of expected.culprit || []) {
     const hits = processes.filter((p) => matches(p, culprit) && p.growing.some((g) => g.name === culprit.name));
+    if (culprit.per_iteration !== undefined) {
+      for (const p of hits) {
+        const { counts } = p.growing.find((g) => g.name === culprit.name);
+        const steps = counts.slice(1).map((c, i) => c - counts[i]);
+        if (steps.some((d) => d !== culprit.per_iteration)) {
+          problems.push(`culprit ${culprit.name} grows by ${steps.join(',')}, expected exactly ${culprit.per_iteration} per iteration`);
+        }
+      }
+    }
     const wanted = culprit.min_processes ?? 1;
     if (hits.length < wanted) {
       problems.push(`culprit ${culprit.name} grows in every iteration on ${hits.length} ${culprit.process} process(es), expected ${wanted}`);
