@@ -1,0 +1,577 @@
+//! [`Analysis`]: what DevTools computes once per snapshot — which edges retain, shallow sizes
+//! after DevTools' ownership transfer, distances from the roots (with the parent edge of each
+//! node on a shortest path), the dominator tree (iterative Lengauer–Tarjan, as DevTools runs it)
+//! and retained sizes.
+
+use super::HeapSnapshot;
+use regex::Regex;
+use std::collections::{HashMap, HashSet};
+
+/// Distance of nodes reachable only from system (non-user) roots starts here, as in DevTools.
+pub const BASE_SYSTEM_DISTANCE: u32 = 100_000_000;
+/// Distance of a node no root reaches.
+pub const NO_DISTANCE: u32 = u32::MAX;
+const NONE: u32 = u32::MAX;
+
+/// Everything computed over the whole graph once. Node ordinals as in [`HeapSnapshot`].
+pub struct Analysis {
+    shallow: Vec<u64>,
+    distance: Vec<u32>,
+    parent_edge: Vec<u32>,
+    dominator: Vec<u32>,
+    retained: Vec<u64>,
+}
+
+impl Analysis {
+    pub fn new(s: &HeapSnapshot) -> Self {
+        let ephemerons = Ephemerons::new(s);
+        let page_owned = page_owned_nodes(s);
+        let essential = essential_edges(s, &page_owned, &ephemerons);
+        drop(page_owned);
+        let shallow = shallow_sizes(s);
+        let (distance, parent_edge) = distances(s, &ephemerons);
+        let (dominator, retained) = dominators(s, &essential, &shallow);
+        Self {
+            shallow,
+            distance,
+            parent_edge,
+            dominator,
+            retained,
+        }
+    }
+
+    /// The node's shallow size as DevTools shows it: arrays and hidden objects owned by exactly
+    /// one object are counted in that object's size and show 0 themselves.
+    pub fn shallow_size(&self, n: u32) -> u64 {
+        self.shallow[n as usize]
+    }
+    /// Size of everything the node keeps alive alone (its dominator subtree), shallow sizes.
+    pub fn retained_size(&self, n: u32) -> u64 {
+        self.retained[n as usize]
+    }
+    /// Immediate dominator (the root is its own).
+    pub fn dominator(&self, n: u32) -> u32 {
+        self.dominator[n as usize]
+    }
+    /// DevTools' distance: 1 for user roots (the global object), +1 per edge;
+    /// `BASE_SYSTEM_DISTANCE + k` for nodes reachable only from system roots; `NO_DISTANCE` if
+    /// unreachable.
+    pub fn distance(&self, n: u32) -> u32 {
+        self.distance[n as usize]
+    }
+    /// A root reaches the node through non-weak edges.
+    pub fn is_reachable(&self, n: u32) -> bool {
+        self.distance[n as usize] != NO_DISTANCE
+    }
+    /// A user root (the global object) reaches the node, not only V8 internals.
+    pub fn is_user_reachable(&self, n: u32) -> bool {
+        self.distance[n as usize] < BASE_SYSTEM_DISTANCE
+    }
+    /// The edge through which a shortest retainer path (user roots first) reaches the node;
+    /// `None` for the root and unreachable nodes.
+    pub fn parent_edge(&self, n: u32) -> Option<u32> {
+        let e = self.parent_edge[n as usize];
+        (e != NONE).then_some(e)
+    }
+}
+
+/// Recognises V8's WeakMap entry edges:
+/// `N / part of key (K @id) -> value (V @id) pair in WeakMap (table @id)`.
+pub(crate) struct Ephemerons {
+    /// Per string index: (table id, byte offset of the part after the leading number).
+    matches: HashMap<u32, (u64, usize)>,
+}
+
+impl Ephemerons {
+    fn new(s: &HeapSnapshot) -> Self {
+        // As DevTools' regex, with ASCII digits for `\d`.
+        let re = Regex::new(
+            r"^[0-9]+( / part of key \(.*? @[0-9]+\) -> value \(.*? @[0-9]+\) pair in WeakMap \(table @([0-9]+)\))$",
+        )
+        .expect("the ephemeron pattern is valid");
+        let internal = s.types.edge_internal;
+        let mut checked: HashSet<u32> = HashSet::new();
+        let mut matches = HashMap::new();
+        for e in 0..s.edge_type.len() {
+            if s.edge_type[e] != internal {
+                continue;
+            }
+            let name = s.edge_name[e];
+            if !checked.insert(name) {
+                continue;
+            }
+            let text = s.strings.get(name);
+            if !text.contains("pair in WeakMap") {
+                continue;
+            }
+            if let Some(c) = re.captures(text) {
+                let table = c
+                    .get(2)
+                    .map(|m| m.as_str().parse::<u64>().unwrap_or(u64::MAX))
+                    .unwrap_or(u64::MAX);
+                let start = c.get(1).map(|m| m.start()).unwrap_or(0);
+                matches.insert(name, (table, start));
+            }
+        }
+        Self { matches }
+    }
+    fn get(&self, name: u32) -> Option<(u64, usize)> {
+        if self.matches.is_empty() {
+            return None;
+        }
+        self.matches.get(&name).copied()
+    }
+}
+
+/// DevTools' user roots: the root's children that are not synthetic, plus `(Document DOM trees)`.
+fn is_user_root(s: &HeapSnapshot, n: u32) -> bool {
+    !s.is_type(n, s.types.synthetic) || s.node_name(n) == "(Document DOM trees)"
+}
+
+/// DevTools' `markPageOwnedNodes`: everything reachable, over non-weak edges, from the root's
+/// shortcut edges (the global objects) and DOM tree roots.
+fn page_owned_nodes(s: &HeapSnapshot) -> Vec<bool> {
+    let t = s.types;
+    let mut owned = vec![false; s.node_count() as usize];
+    let mut stack: Vec<u32> = Vec::new();
+    for e in s.edge_range(s.root) {
+        let target = s.edge_to[e];
+        let kind = s.edge_type[e];
+        if kind == t.edge_element {
+            if !(s.is_type(target, t.synthetic) && s.node_name(target) == "(Document DOM trees)") {
+                continue;
+            }
+        } else if kind != t.edge_shortcut {
+            continue;
+        }
+        stack.push(target);
+        owned[target as usize] = true;
+    }
+    while let Some(v) = stack.pop() {
+        for e in s.edge_range(v) {
+            let child = s.edge_to[e];
+            if owned[child as usize] || s.edge_type[e] == t.edge_weak {
+                continue;
+            }
+            owned[child as usize] = true;
+            stack.push(child);
+        }
+    }
+    owned
+}
+
+/// DevTools' `computeIsEssentialEdge` for every edge, as a bit vector.
+fn essential_edges(s: &HeapSnapshot, page_owned: &[bool], ephemerons: &Ephemerons) -> Vec<u64> {
+    let t = s.types;
+    let mut bits = vec![0u64; s.edge_type.len().div_ceil(64)];
+    for v in 0..s.node_count() {
+        let is_root = v == s.root;
+        let v_owned = page_owned[v as usize];
+        for e in s.edge_range(v) {
+            let kind = s.edge_type[e];
+            if kind == t.edge_internal {
+                if let Some((table, _)) = ephemerons.get(s.edge_name[e]) {
+                    if s.node_id[v as usize] as u64 == table {
+                        continue;
+                    }
+                }
+            }
+            if kind == t.edge_weak {
+                continue;
+            }
+            let child = s.edge_to[e];
+            if child == v {
+                continue;
+            }
+            if !is_root {
+                if kind == t.edge_shortcut {
+                    continue;
+                }
+                if page_owned[child as usize] && !v_owned {
+                    continue;
+                }
+            }
+            bits[e >> 6] |= 1 << (e & 63);
+        }
+    }
+    bits
+}
+
+#[inline]
+fn bit(bits: &[u64], e: usize) -> bool {
+    bits[e >> 6] & (1 << (e & 63)) != 0
+}
+
+/// DevTools' `calculateShallowSizes`: arrays, hidden objects and external string data reachable
+/// from exactly one other object are charged to that object.
+fn shallow_sizes(s: &HeapSnapshot) -> Vec<u64> {
+    let mut sizes = s.self_size.clone();
+    let has_user_roots = s.edge_range(s.root).any(|e| is_user_root(s, s.edge_to[e]));
+    if !has_user_roots {
+        return sizes;
+    }
+    const UNVISITED: u32 = u32::MAX;
+    const MULTIPLE: u32 = u32::MAX - 1;
+    let t = s.types;
+    let n = s.node_count() as usize;
+    let mut owners = vec![0u32; n];
+    let mut worklist: Vec<u32> = Vec::with_capacity(n);
+    for (v, &ty) in s.node_type.iter().enumerate() {
+        if ty == t.hidden
+            || ty == t.array
+            || (ty == t.native && s.node_name(v as u32) == "system / ExternalStringData")
+        {
+            owners[v] = UNVISITED;
+        } else {
+            owners[v] = v as u32;
+            worklist.push(v as u32);
+        }
+    }
+    while let Some(v) = worklist.pop() {
+        let owner = owners[v as usize];
+        for e in s.edge_range(v) {
+            if s.edge_type[e] == t.edge_weak {
+                continue;
+            }
+            let target = s.edge_to[e];
+            let current = owners[target as usize];
+            if current == UNVISITED {
+                owners[target as usize] = owner;
+                worklist.push(target);
+            } else if current == target || current == owner || current == MULTIPLE {
+            } else {
+                owners[target as usize] = MULTIPLE;
+                worklist.push(target);
+            }
+        }
+    }
+    for v in 0..n {
+        let owner = owners[v];
+        if owner == UNVISITED || owner == MULTIPLE || owner == v as u32 {
+            continue;
+        }
+        if s.is_type(owner, t.synthetic) || owner == s.root {
+            continue;
+        }
+        let moved = sizes[v];
+        sizes[v] = 0;
+        sizes[owner as usize] += moved;
+    }
+    sizes
+}
+
+/// JavaScript's `parseInt(text, 10)`: leading whitespace, a sign, then digits; None for NaN.
+fn js_parse_int(text: &str) -> Option<i64> {
+    let t = text.trim_start();
+    let (negative, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let end = digits.bytes().take_while(u8::is_ascii_digit).count();
+    if end == 0 {
+        return None;
+    }
+    let value = digits[..end].bytes().fold(0i64, |acc, d| {
+        acc.saturating_mul(10).saturating_add((d - b'0') as i64)
+    });
+    Some(if negative { -value } else { value })
+}
+
+/// DevTools' `calculateDistances` (JS flavour, with its edge filter), recording the parent edge
+/// through which each node was first reached.
+fn distances(s: &HeapSnapshot, ephemerons: &Ephemerons) -> (Vec<u32>, Vec<u32>) {
+    let n = s.node_count() as usize;
+    let t = s.types;
+    let mut distance = vec![NO_DISTANCE; n];
+    let mut parent = vec![NONE; n];
+    let mut queue: Vec<u32> = Vec::with_capacity(n);
+    // WeakMap entry edges come in pairs (from the table, from the key) whose names differ only
+    // in the leading number; the first of a pair met is skipped, as DevTools does.
+    let mut pending_text: HashSet<String> = HashSet::new();
+
+    let mut filter = |v: u32, e: usize| -> bool {
+        let ty = s.node_type[v as usize];
+        if ty == t.hidden
+            && s.edge_has_string_name(e)
+            && s.strings.get(s.edge_name[e]) == "sloppy_function_map"
+            && s.node_name(v) == "system / NativeContext"
+        {
+            return false;
+        }
+        if ty == t.array && s.node_name(v) == "(map descriptors)" {
+            return match js_parse_int(&s.edge_name_string(e)) {
+                Some(index) => index < 2 || index % 3 != 1,
+                None => true,
+            };
+        }
+        if s.edge_type[e] == t.edge_internal {
+            if let Some((_, start)) = ephemerons.get(s.edge_name[e]) {
+                let suffix = &s.strings.get(s.edge_name[e])[start..];
+                if !pending_text.remove(suffix) {
+                    pending_text.insert(suffix.to_owned());
+                    return false;
+                }
+            }
+        }
+        true
+    };
+
+    let mut bfs =
+        |queue: &mut Vec<u32>, start: usize, distance: &mut Vec<u32>, parent: &mut Vec<u32>| {
+            let mut head = start;
+            while head < queue.len() {
+                let v = queue[head];
+                head += 1;
+                let d = distance[v as usize].wrapping_add(1);
+                for e in s.edge_range(v) {
+                    if s.edge_type[e] == t.edge_weak {
+                        continue;
+                    }
+                    let child = s.edge_to[e];
+                    if distance[child as usize] != NO_DISTANCE {
+                        continue;
+                    }
+                    if !filter(v, e) {
+                        continue;
+                    }
+                    distance[child as usize] = d;
+                    parent[child as usize] = e as u32;
+                    queue.push(child);
+                }
+            }
+        };
+
+    let mut user_roots = 0;
+    for e in s.edge_range(s.root) {
+        let child = s.edge_to[e];
+        if is_user_root(s, child) {
+            distance[child as usize] = 1;
+            parent[child as usize] = e as u32;
+            queue.push(child);
+            user_roots += 1;
+        }
+    }
+    bfs(&mut queue, 0, &mut distance, &mut parent);
+    distance[s.root as usize] = if user_roots > 0 {
+        BASE_SYSTEM_DISTANCE
+    } else {
+        0
+    };
+    parent[s.root as usize] = NONE;
+    queue.clear();
+    queue.push(s.root);
+    bfs(&mut queue, 0, &mut distance, &mut parent);
+    (distance, parent)
+}
+
+/// DevTools' `calculateDominatorsAndRetainedSizes`: Lengauer–Tarjan with iterative DFS and
+/// path compression, orphans (only weak retainers) and leftover cycles hung off the root.
+fn dominators(s: &HeapSnapshot, essential: &[u64], sizes: &[u64]) -> (Vec<u32>, Vec<u64>) {
+    let node_count = s.node_count() as usize;
+    // Predecessors over essential edges only, as vertex numbers (ordinal + 1).
+    let mut first_pred = vec![0u32; node_count + 2];
+    for e in 0..s.edge_to.len() {
+        if bit(essential, e) {
+            first_pred[s.edge_to[e] as usize + 1] += 1;
+        }
+    }
+    for i in 1..first_pred.len() {
+        first_pred[i] += first_pred[i - 1];
+    }
+    let mut preds = vec![0u32; first_pred[node_count] as usize];
+    {
+        let mut fill = first_pred.clone();
+        for v in 0..node_count as u32 {
+            for e in s.edge_range(v) {
+                if bit(essential, e) {
+                    let w = s.edge_to[e] as usize;
+                    preds[fill[w] as usize] = v + 1;
+                    fill[w] += 1;
+                }
+            }
+        }
+    }
+
+    let len = node_count + 1;
+    let mut parent = vec![0u32; len];
+    let mut ancestor = vec![0u32; len];
+    let mut vertex = vec![0u32; len];
+    let mut label = vec![0u32; len];
+    let mut semi = vec![0u32; len];
+    // During the DFS `dom` holds each vertex's next edge to examine; it is reset afterwards.
+    let mut dom = vec![0u32; len];
+    let mut count = 0u32;
+
+    let first_edge = &s.first_edge;
+    let edge_to = &s.edge_to;
+    let dfs = |root: u32,
+               parent: &mut [u32],
+               semi: &mut [u32],
+               vertex: &mut [u32],
+               label: &mut [u32],
+               next_edge: &mut [u32],
+               count: &mut u32| {
+        next_edge[root as usize] = first_edge[root as usize - 1];
+        let mut v = root;
+        while v != 0 {
+            let vi = v as usize;
+            if semi[vi] == 0 {
+                *count += 1;
+                semi[vi] = *count;
+                vertex[*count as usize] = v;
+                label[vi] = v;
+            }
+            let mut v_next = parent[vi];
+            let end = first_edge[vi];
+            while next_edge[vi] < end {
+                let e = next_edge[vi] as usize;
+                next_edge[vi] += 1;
+                if !bit(essential, e) {
+                    continue;
+                }
+                let w = edge_to[e] + 1;
+                if semi[w as usize] == 0 {
+                    parent[w as usize] = v;
+                    next_edge[w as usize] = first_edge[w as usize - 1];
+                    v_next = w;
+                    break;
+                }
+            }
+            v = v_next;
+        }
+    };
+
+    let r = s.root + 1;
+    dfs(
+        r,
+        &mut parent,
+        &mut semi,
+        &mut vertex,
+        &mut label,
+        &mut dom,
+        &mut count,
+    );
+    if (count as usize) < node_count {
+        for v in 1..=node_count as u32 {
+            let has_essential_retainer = first_pred[v as usize - 1] != first_pred[v as usize];
+            if semi[v as usize] == 0 && !has_essential_retainer {
+                parent[v as usize] = r;
+                dfs(
+                    v,
+                    &mut parent,
+                    &mut semi,
+                    &mut vertex,
+                    &mut label,
+                    &mut dom,
+                    &mut count,
+                );
+            }
+        }
+    }
+    if (count as usize) < node_count {
+        for v in 1..=node_count as u32 {
+            if semi[v as usize] == 0 {
+                parent[v as usize] = r;
+                count += 1;
+                semi[v as usize] = count;
+                vertex[count as usize] = v;
+                label[v as usize] = v;
+            }
+        }
+    }
+    dom.iter_mut().for_each(|d| *d = 0);
+
+    // Buckets as singly linked lists: bucket_head[v] → first w, bucket_next[w] → next.
+    let mut bucket_head = vec![0u32; len];
+    let mut bucket_next = vec![0u32; len];
+    let mut stack: Vec<u32> = Vec::new();
+    let mut compress = |v: u32, ancestor: &mut [u32], label: &mut [u32], semi: &[u32]| {
+        stack.clear();
+        let mut v = v;
+        while ancestor[ancestor[v as usize] as usize] != 0 {
+            stack.push(v);
+            v = ancestor[v as usize];
+        }
+        while let Some(w) = stack.pop() {
+            let w = w as usize;
+            let a = ancestor[w] as usize;
+            if semi[label[a] as usize] < semi[label[w] as usize] {
+                label[w] = label[a];
+            }
+            ancestor[w] = ancestor[a];
+        }
+    };
+    let mut evaluate = |v: u32, ancestor: &mut [u32], label: &mut [u32], semi: &[u32]| -> u32 {
+        if ancestor[v as usize] == 0 {
+            return v;
+        }
+        compress(v, ancestor, label, semi);
+        label[v as usize]
+    };
+
+    for i in (2..=count as usize).rev() {
+        let w = vertex[i];
+        let wi = w as usize;
+        let (from, to) = (first_pred[wi - 1] as usize, first_pred[wi] as usize);
+        if from == to {
+            semi[wi] = semi[r as usize];
+        }
+        for &v in &preds[from..to] {
+            let u = evaluate(v, &mut ancestor, &mut label, &semi);
+            if semi[u as usize] < semi[wi] {
+                semi[wi] = semi[u as usize];
+            }
+        }
+        let b = vertex[semi[wi] as usize] as usize;
+        bucket_next[wi] = bucket_head[b];
+        bucket_head[b] = w;
+        ancestor[wi] = parent[wi];
+        let p = parent[wi] as usize;
+        let mut v = bucket_head[p];
+        while v != 0 {
+            let u = evaluate(v, &mut ancestor, &mut label, &semi);
+            dom[v as usize] = if semi[u as usize] < semi[v as usize] {
+                u
+            } else {
+                parent[wi]
+            };
+            v = bucket_next[v as usize];
+        }
+        bucket_head[p] = 0;
+    }
+    drop((bucket_head, bucket_next, ancestor, label, preds, first_pred));
+    dom[0] = r;
+    dom[r as usize] = r;
+    for i in 2..=count as usize {
+        let w = vertex[i] as usize;
+        if dom[w] != vertex[semi[w] as usize] {
+            dom[w] = dom[dom[w] as usize];
+        }
+    }
+    let mut dominator = vec![0u32; node_count];
+    let mut retained = sizes.to_vec();
+    for v in 0..node_count {
+        dominator[v] = dom[v + 1].wrapping_sub(1);
+    }
+    for i in (2..=count as usize).rev() {
+        let v = vertex[i] as usize - 1;
+        let d = dominator[v] as usize;
+        retained[d] += retained[v];
+    }
+    (dominator, retained)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::js_parse_int;
+
+    #[test]
+    fn parse_int_follows_javascript() {
+        assert_eq!(js_parse_int("12"), Some(12));
+        assert_eq!(js_parse_int(" 7abc"), Some(7));
+        assert_eq!(js_parse_int("-4"), Some(-4));
+        assert_eq!(js_parse_int("abc"), None);
+        assert_eq!(js_parse_int(""), None);
+    }
+}

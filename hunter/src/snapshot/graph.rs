@@ -1,0 +1,489 @@
+//! [`HeapSnapshot`]: the parsed graph as struct-of-arrays columns, and read access to nodes,
+//! edges, strings, locations and allocation traces. Node ordinals are `u32` in
+//! `0..node_count()`; edge ordinals are `u32` in `0..edge_count()`.
+
+use super::classes;
+use super::meta::Meta;
+use super::Error;
+use std::fmt;
+
+/// One node of the `trace_tree` (allocation call tree, present only when allocation tracking was
+/// on). `parent` is an index into [`HeapSnapshot::trace_tree`], `u32::MAX` for a top node.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TraceNode {
+    pub id: u32,
+    pub function_info: u32,
+    pub count: u32,
+    pub size: u64,
+    pub parent: u32,
+}
+
+/// A source position from `locations` (0-based line and column, as V8 writes them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Location {
+    pub script_id: u32,
+    pub line: u32,
+    pub column: u32,
+}
+
+/// One frame of an allocation stack, resolved through `trace_function_infos`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllocationFrame<'a> {
+    pub function_name: &'a str,
+    pub script_name: &'a str,
+    pub script_id: u32,
+    /// 1-based, 0 when unknown (V8 writes line + 1).
+    pub line: u32,
+    /// 1-based, 0 when unknown.
+    pub column: u32,
+}
+
+/// An edge's label: a property/variable name, or an element/hidden index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EdgeName<'a> {
+    Name(&'a str),
+    Index(u32),
+}
+
+impl fmt::Display for EdgeName<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EdgeName::Name(name) => f.write_str(name),
+            EdgeName::Index(index) => write!(f, "{index}"),
+        }
+    }
+}
+
+/// One outgoing edge of a node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Edge<'a> {
+    /// Edge ordinal, `0..edge_count()`.
+    pub index: u32,
+    /// The edge type's name from meta: `property`, `element`, `internal`, `weak`, …
+    pub kind: &'a str,
+    pub name: EdgeName<'a>,
+    /// Target node ordinal.
+    pub target: u32,
+}
+
+/// Columns as the parser produced them.
+pub(crate) struct Parts {
+    pub meta: Meta,
+    pub node_type: Vec<u8>,
+    pub node_name: Vec<u32>,
+    pub node_id: Vec<u32>,
+    pub self_size: Vec<u64>,
+    pub first_edge: Vec<u32>,
+    pub trace_node_id: Vec<u32>,
+    pub detachedness: Vec<u8>,
+    pub edge_type: Vec<u8>,
+    pub edge_name: Vec<u32>,
+    pub edge_to: Vec<u32>,
+    pub locations: Vec<u32>,
+    pub trace_function_infos: Vec<u32>,
+    pub trace_tree: Vec<TraceNode>,
+    pub string_bytes: Vec<u8>,
+    pub string_ends: Vec<u64>,
+}
+
+/// The snapshot's string table in one buffer.
+pub(crate) struct Strings {
+    text: String,
+    ends: Vec<u64>,
+}
+
+impl Strings {
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+    pub fn get(&self, index: u32) -> &str {
+        let i = index as usize;
+        if i >= self.ends.len() {
+            return "";
+        }
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.text[start..self.ends[i] as usize]
+    }
+    pub fn push(&mut self, s: &str) -> u32 {
+        self.text.push_str(s);
+        self.ends.push(self.text.len() as u64);
+        (self.ends.len() - 1) as u32
+    }
+}
+
+/// Positions of well-known node and edge types in meta's type lists (`u8::MAX`: absent).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Types {
+    pub hidden: u8,
+    pub array: u8,
+    pub object: u8,
+    pub native: u8,
+    pub code: u8,
+    pub closure: u8,
+    pub regexp: u8,
+    pub synthetic: u8,
+    pub edge_element: u8,
+    pub edge_hidden: u8,
+    pub edge_internal: u8,
+    pub edge_shortcut: u8,
+    pub edge_weak: u8,
+    pub edge_property: u8,
+}
+
+fn position(list: &[String], name: &str) -> u8 {
+    list.iter()
+        .position(|t| t == name)
+        .map(|p| p as u8)
+        .unwrap_or(u8::MAX)
+}
+
+/// A parsed heap snapshot. Immutable once built; analyses live in [`super::Analysis`].
+pub struct HeapSnapshot {
+    pub(crate) node_types: Vec<String>,
+    pub(crate) edge_types: Vec<String>,
+    pub(crate) types: Types,
+    /// Per edge type: its `name_or_index` is an index rather than a string.
+    edge_is_indexed: Vec<bool>,
+    pub(crate) node_type: Vec<u8>,
+    pub(crate) node_name: Vec<u32>,
+    pub(crate) node_id: Vec<u32>,
+    pub(crate) self_size: Vec<u64>,
+    pub(crate) first_edge: Vec<u32>,
+    trace_node_id: Vec<u32>,
+    pub(crate) detachedness: Vec<u8>,
+    pub(crate) edge_type: Vec<u8>,
+    pub(crate) edge_name: Vec<u32>,
+    pub(crate) edge_to: Vec<u32>,
+    pub(crate) strings: Strings,
+    /// (node ordinal, location), sorted by node ordinal, one per node.
+    locations: Vec<(u32, Location)>,
+    trace_function_info_fields: Vec<String>,
+    trace_function_infos: Vec<u32>,
+    trace_tree: Vec<TraceNode>,
+    pub(crate) root: u32,
+    extra_native_bytes: u64,
+    pub(crate) class_of: Vec<u32>,
+    pub(crate) classes: Vec<classes::Class>,
+}
+
+impl HeapSnapshot {
+    pub(crate) fn from_parts(p: Parts, end: u64) -> Result<Self, Error> {
+        let meta = p.meta;
+        let node_count = p.node_type.len();
+        let node_field_count = meta.node_fields.len() as u64;
+        let text = String::from_utf8(p.string_bytes)
+            .map_err(|_| Error::format(Some(end), "the strings are not valid UTF-8"))?;
+        let strings = Strings {
+            text,
+            ends: p.string_ends,
+        };
+        let string_count = strings.len() as u64;
+        if let Some((n, &name)) = p
+            .node_name
+            .iter()
+            .enumerate()
+            .find(|(_, &s)| s as u64 >= string_count)
+        {
+            return Err(Error::format(
+                Some(end),
+                format!(
+                    "node {n} is named by string {name}, but \"strings\" holds only {string_count}"
+                ),
+            ));
+        }
+        let edge_is_indexed: Vec<bool> = meta
+            .edge_types
+            .iter()
+            .map(|t| t == "element" || t == "hidden")
+            .collect();
+        for (e, (&t, &name)) in p.edge_type.iter().zip(&p.edge_name).enumerate() {
+            if !edge_is_indexed[t as usize] && name as u64 >= string_count {
+                return Err(Error::format(
+                    Some(end),
+                    format!("edge {e} is named by string {name}, but \"strings\" holds only {string_count}"),
+                ));
+            }
+        }
+        if !meta.root_index.is_multiple_of(node_field_count)
+            || meta.root_index / node_field_count >= node_count as u64
+        {
+            return Err(Error::format(
+                Some(end),
+                format!("snapshot.root_index {} is not a node", meta.root_index),
+            ));
+        }
+        let root = (meta.root_index / node_field_count) as u32;
+        let locations = build_locations(&meta, &p.locations, node_field_count, node_count, end)?;
+        let types = Types {
+            hidden: position(&meta.node_types, "hidden"),
+            array: position(&meta.node_types, "array"),
+            object: position(&meta.node_types, "object"),
+            native: position(&meta.node_types, "native"),
+            code: position(&meta.node_types, "code"),
+            closure: position(&meta.node_types, "closure"),
+            regexp: position(&meta.node_types, "regexp"),
+            synthetic: position(&meta.node_types, "synthetic"),
+            edge_element: position(&meta.edge_types, "element"),
+            edge_hidden: position(&meta.edge_types, "hidden"),
+            edge_internal: position(&meta.edge_types, "internal"),
+            edge_shortcut: position(&meta.edge_types, "shortcut"),
+            edge_weak: position(&meta.edge_types, "weak"),
+            edge_property: position(&meta.edge_types, "property"),
+        };
+        let mut snapshot = Self {
+            node_types: meta.node_types,
+            edge_types: meta.edge_types,
+            types,
+            edge_is_indexed,
+            node_type: p.node_type,
+            node_name: p.node_name,
+            node_id: p.node_id,
+            self_size: p.self_size,
+            first_edge: p.first_edge,
+            trace_node_id: p.trace_node_id,
+            detachedness: p.detachedness,
+            edge_type: p.edge_type,
+            edge_name: p.edge_name,
+            edge_to: p.edge_to,
+            strings,
+            locations,
+            trace_function_info_fields: meta.trace_function_info_fields,
+            trace_function_infos: p.trace_function_infos,
+            trace_tree: p.trace_tree,
+            root,
+            extra_native_bytes: meta.extra_native_bytes,
+            class_of: Vec::new(),
+            classes: Vec::new(),
+        };
+        classes::propagate_dom_state(&mut snapshot);
+        let (class_of, classes) = classes::assign(&snapshot);
+        snapshot.class_of = class_of;
+        snapshot.classes = classes;
+        Ok(snapshot)
+    }
+
+    /// Number of nodes; node ordinals are `0..node_count()`.
+    pub fn node_count(&self) -> u32 {
+        self.node_type.len() as u32
+    }
+    /// Number of edges.
+    pub fn edge_count(&self) -> u32 {
+        self.edge_to.len() as u32
+    }
+    /// The synthetic root's ordinal (0 in V8 snapshots).
+    pub fn root(&self) -> u32 {
+        self.root
+    }
+    /// `snapshot.extra_native_bytes`, 0 when absent.
+    pub fn extra_native_bytes(&self) -> u64 {
+        self.extra_native_bytes
+    }
+    /// The V8 object id: stable across snapshots of one isolate; odd for JS heap objects.
+    pub fn node_id(&self, n: u32) -> u64 {
+        self.node_id[n as usize] as u64
+    }
+    /// True for ids of JS heap objects, the ones that are stable between snapshots.
+    pub fn is_odd_id(&self, n: u32) -> bool {
+        self.node_id[n as usize] & 1 == 1
+    }
+    /// The node type's name from meta: `object`, `closure`, `string`, `hidden`, …
+    pub fn node_type_name(&self, n: u32) -> &str {
+        &self.node_types[self.node_type[n as usize] as usize]
+    }
+    /// The node's raw name (constructor, function name, string content, …). Detached DOM
+    /// nodes carry DevTools' `Detached ` prefix.
+    pub fn node_name(&self, n: u32) -> &str {
+        self.strings.get(self.node_name[n as usize])
+    }
+    /// The shallow size V8 reported. DevTools reassigns the size of arrays and hidden objects
+    /// owned by one object to that owner; see [`super::Analysis::shallow_size`].
+    pub fn self_size(&self, n: u32) -> u64 {
+        self.self_size[n as usize]
+    }
+    /// DevTools' class name (the Summary view's constructor column): `Session`, `Map`,
+    /// `Function`, `(string)`, `(array)`, `(system)`, `(compiled code)`, `{a, b}`, …
+    pub fn class_name(&self, n: u32) -> &str {
+        &self.classes[self.class_of[n as usize] as usize].name
+    }
+    /// The interned DevTools class of the node, `0..class_count()`. Objects whose constructors
+    /// share a name but live at different source locations are different classes, as in DevTools.
+    pub fn class_key(&self, n: u32) -> u32 {
+        self.class_of[n as usize]
+    }
+    pub fn class_count(&self) -> u32 {
+        self.classes.len() as u32
+    }
+    /// The name of an interned class.
+    pub fn class_key_name(&self, class: u32) -> &str {
+        &self.classes[class as usize].name
+    }
+    /// DevTools' public key of a class: `,Name`, or `script,line,column,Name` for objects whose
+    /// constructor has a location. Comparable across snapshots.
+    pub fn class_key_string(&self, class: u32) -> String {
+        self.classes[class as usize].public_key()
+    }
+    /// Number of outgoing edges.
+    pub fn edge_count_of(&self, n: u32) -> u32 {
+        self.first_edge[n as usize + 1] - self.first_edge[n as usize]
+    }
+    /// Outgoing edges in snapshot order.
+    pub fn edges(&self, n: u32) -> impl ExactSizeIterator<Item = Edge<'_>> + '_ {
+        let range = self.first_edge[n as usize]..self.first_edge[n as usize + 1];
+        range.map(move |e| self.edge(e))
+    }
+    /// One edge by ordinal.
+    pub fn edge(&self, e: u32) -> Edge<'_> {
+        let i = e as usize;
+        let t = self.edge_type[i] as usize;
+        let name = if self.edge_is_indexed[t] {
+            EdgeName::Index(self.edge_name[i])
+        } else {
+            EdgeName::Name(self.strings.get(self.edge_name[i]))
+        };
+        Edge {
+            index: e,
+            kind: &self.edge_types[t],
+            name,
+            target: self.edge_to[i],
+        }
+    }
+    /// The node that owns edge `e` (binary search over the edge offsets).
+    pub fn edge_source(&self, e: u32) -> u32 {
+        (self.first_edge.partition_point(|&first| first <= e) - 1) as u32
+    }
+    /// Where the object's constructor or the function is defined, when V8 recorded it.
+    pub fn location(&self, n: u32) -> Option<Location> {
+        self.locations
+            .binary_search_by_key(&n, |&(node, _)| node)
+            .ok()
+            .map(|i| self.locations[i].1)
+    }
+    /// The allocation trace node id (0 when allocation tracking was off).
+    pub fn trace_node_id(&self, n: u32) -> u32 {
+        self.trace_node_id.get(n as usize).copied().unwrap_or(0)
+    }
+    /// The allocation call tree (empty when allocation tracking was off).
+    pub fn trace_tree(&self) -> &[TraceNode] {
+        &self.trace_tree
+    }
+    /// The allocation stack of a node, innermost frame first; empty when unknown.
+    pub fn allocation_stack(&self, n: u32) -> Vec<AllocationFrame<'_>> {
+        let id = self.trace_node_id(n);
+        if id == 0 || self.trace_tree.is_empty() {
+            return Vec::new();
+        }
+        let fields = &self.trace_function_info_fields;
+        let field = |name: &str| fields.iter().position(|f| f == name);
+        let width = fields.len().max(1);
+        let (Some(f_name), Some(f_script), Some(f_script_id), Some(f_line), Some(f_column)) = (
+            field("name"),
+            field("script_name"),
+            field("script_id"),
+            field("line"),
+            field("column"),
+        ) else {
+            return Vec::new();
+        };
+        let mut frames = Vec::new();
+        let Some(mut at) = self.trace_tree.iter().position(|t| t.id == id) else {
+            return frames;
+        };
+        while at < self.trace_tree.len() && frames.len() < 1024 {
+            let node = self.trace_tree[at];
+            let base = node.function_info as usize * width;
+            if let Some(info) = self.trace_function_infos.get(base..base + width) {
+                frames.push(AllocationFrame {
+                    function_name: self.strings.get(info[f_name]),
+                    script_name: self.strings.get(info[f_script]),
+                    script_id: info[f_script_id],
+                    line: info[f_line],
+                    column: info[f_column],
+                });
+            }
+            at = node.parent as usize;
+        }
+        frames
+    }
+    /// All node type names from meta, in type-index order.
+    pub fn node_type_names(&self) -> &[String] {
+        &self.node_types
+    }
+    /// All edge type names from meta, in type-index order.
+    pub fn edge_type_names(&self) -> &[String] {
+        &self.edge_types
+    }
+
+    pub(crate) fn is_type(&self, n: u32, t: u8) -> bool {
+        self.node_type[n as usize] == t
+    }
+    pub(crate) fn edge_range(&self, n: u32) -> std::ops::Range<usize> {
+        self.first_edge[n as usize] as usize..self.first_edge[n as usize + 1] as usize
+    }
+    /// The edge's name as a string (indices rendered as decimal), as DevTools' `edge.name()`.
+    pub(crate) fn edge_name_string(&self, e: usize) -> std::borrow::Cow<'_, str> {
+        if self.edge_is_indexed[self.edge_type[e] as usize] {
+            std::borrow::Cow::Owned(self.edge_name[e].to_string())
+        } else {
+            std::borrow::Cow::Borrowed(self.strings.get(self.edge_name[e]))
+        }
+    }
+    pub(crate) fn edge_has_string_name(&self, e: usize) -> bool {
+        !self.edge_is_indexed[self.edge_type[e] as usize]
+    }
+}
+
+fn build_locations(
+    meta: &Meta,
+    raw: &[u32],
+    node_field_count: u64,
+    node_count: usize,
+    end: u64,
+) -> Result<Vec<(u32, Location)>, Error> {
+    let fields = &meta.location_fields;
+    if fields.is_empty() || raw.is_empty() {
+        return Ok(Vec::new());
+    }
+    let field = |name: &str| {
+        fields.iter().position(|f| f == name).ok_or_else(|| {
+            Error::format(
+                Some(end),
+                format!("snapshot.meta.location_fields lacks \"{name}\""),
+            )
+        })
+    };
+    let (object, script, line, column) = (
+        field("object_index")?,
+        field("script_id")?,
+        field("line")?,
+        field("column")?,
+    );
+    let width = fields.len();
+    if !raw.len().is_multiple_of(width) {
+        return Err(Error::format(
+            Some(end),
+            "\"locations\" length is not a multiple of location_fields",
+        ));
+    }
+    let mut out = Vec::with_capacity(raw.len() / width);
+    for entry in raw.chunks_exact(width) {
+        let index = entry[object] as u64;
+        if !index.is_multiple_of(node_field_count) || index / node_field_count >= node_count as u64
+        {
+            return Err(Error::format(
+                Some(end),
+                format!("a location refers to node index {index}, not a node"),
+            ));
+        }
+        let location = Location {
+            script_id: entry[script],
+            line: entry[line],
+            column: entry[column],
+        };
+        out.push(((index / node_field_count) as u32, location));
+    }
+    // DevTools keeps the last location given for a node.
+    out.reverse();
+    out.sort_by_key(|&(node, _)| node);
+    out.dedup_by_key(|&mut (node, _)| node);
+    Ok(out)
+}

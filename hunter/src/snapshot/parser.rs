@@ -1,0 +1,1293 @@
+//! The resumable tokenizer: turns the bytes of a `.heapsnapshot` file, fed in chunks split at any
+//! byte (numbers, escapes and UTF-8 sequences may straddle chunks), into the struct-of-arrays
+//! columns of a [`HeapSnapshot`]. It never keeps the JSON text: integers go straight into typed
+//! columns, strings into one byte buffer; only the small `snapshot` object is buffered.
+
+use super::graph::{Parts, TraceNode};
+use super::meta::Meta;
+use super::{Error, HeapSnapshot};
+
+/// The `snapshot` object (meta) is small; refuse to buffer an absurd one.
+const META_LIMIT: usize = 64 << 20;
+/// Top-level keys are short; a long one is not a snapshot.
+const KEY_LIMIT: usize = 256;
+/// Preallocation is capped so that a corrupt `node_count` cannot ask for terabytes up front.
+const PREALLOC_LIMIT: u64 = 1 << 26;
+const NONE: u32 = u32::MAX;
+
+/// Streams a heap snapshot: `feed` it chunks in order, then `finish`.
+///
+/// ```no_run
+/// # fn main() -> Result<(), hunter::snapshot::Error> {
+/// let mut parser = hunter::snapshot::Parser::new();
+/// for chunk in [&b"{\"snapshot\":"[..], &b"..."[..]] {
+///     parser.feed(chunk)?;
+/// }
+/// let snapshot = parser.finish()?;
+/// # Ok(()) }
+/// ```
+pub struct Parser {
+    /// Absolute offset of the first byte of the next chunk.
+    pos: u64,
+    state: State,
+    failed: bool,
+    key: Vec<u8>,
+    current_key: Key,
+    seen: u16,
+    text: TextDecoder,
+    skip: Skip,
+    meta_bytes: Vec<u8>,
+    meta_offset: u64,
+    ints: IntScanner,
+    list: ListState,
+    tree: TreeState,
+    b: Builder,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Before the opening `{`.
+    Start,
+    /// Expecting a key (`first`: or the closing `}` of an empty object).
+    Key {
+        first: bool,
+    },
+    InKey,
+    Colon,
+    Value,
+    Meta,
+    Ints,
+    TraceTree,
+    Strings,
+    InString,
+    Skip,
+    AfterValue,
+    Done,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Key {
+    Snapshot,
+    Nodes,
+    Edges,
+    Locations,
+    TraceFunctionInfos,
+    TraceTree,
+    Strings,
+    Other,
+}
+
+impl Key {
+    fn from_bytes(key: &[u8]) -> Self {
+        match key {
+            b"snapshot" => Key::Snapshot,
+            b"nodes" => Key::Nodes,
+            b"edges" => Key::Edges,
+            b"locations" => Key::Locations,
+            b"trace_function_infos" => Key::TraceFunctionInfos,
+            b"trace_tree" => Key::TraceTree,
+            b"strings" => Key::Strings,
+            _ => Key::Other,
+        }
+    }
+    fn name(self) -> &'static str {
+        match self {
+            Key::Snapshot => "snapshot",
+            Key::Nodes => "nodes",
+            Key::Edges => "edges",
+            Key::Locations => "locations",
+            Key::TraceFunctionInfos => "trace_function_infos",
+            Key::TraceTree => "trace_tree",
+            Key::Strings => "strings",
+            Key::Other => "an unknown key",
+        }
+    }
+    fn bit(self) -> u16 {
+        1 << (self as u16)
+    }
+}
+
+/// Where a comma-separated list is: before its first item, after an item, or after a comma.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ListState {
+    First,
+    AfterItem,
+    AfterComma,
+}
+
+fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\n' | b'\r' | b'\t')
+}
+
+fn show(b: u8) -> String {
+    if b.is_ascii_graphic() || b == b' ' {
+        format!("'{}'", b as char)
+    } else {
+        format!("byte 0x{b:02x}")
+    }
+}
+
+impl Default for Parser {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Parser {
+    pub fn new() -> Self {
+        Self {
+            pos: 0,
+            state: State::Start,
+            failed: false,
+            key: Vec::new(),
+            current_key: Key::Other,
+            seen: 0,
+            text: TextDecoder::default(),
+            skip: Skip::default(),
+            meta_bytes: Vec::new(),
+            meta_offset: 0,
+            ints: IntScanner::default(),
+            list: ListState::First,
+            tree: TreeState::default(),
+            b: Builder::default(),
+        }
+    }
+
+    /// Bytes consumed so far.
+    pub fn bytes_fed(&self) -> u64 {
+        self.pos
+    }
+
+    /// Consumes the next chunk. After an error the parser refuses further input.
+    pub fn feed(&mut self, chunk: &[u8]) -> Result<(), Error> {
+        if self.failed {
+            return Err(Error::format(
+                Some(self.pos),
+                "the parser stopped at an earlier error",
+            ));
+        }
+        let result = self.feed_inner(chunk);
+        if result.is_err() {
+            self.failed = true;
+        }
+        result
+    }
+
+    /// Ends the input and builds the snapshot.
+    pub fn finish(self) -> Result<HeapSnapshot, Error> {
+        if self.failed {
+            return Err(Error::format(
+                Some(self.pos),
+                "the parser stopped at an earlier error",
+            ));
+        }
+        if self.pos == 0 {
+            return Err(Error::truncated(
+                0,
+                "empty input: expected a heap snapshot (a JSON object)",
+            ));
+        }
+        if self.state != State::Done {
+            let where_ = match self.state {
+                State::Start => "before the opening '{'".to_owned(),
+                State::Key { .. }
+                | State::InKey
+                | State::Colon
+                | State::Value
+                | State::AfterValue => {
+                    "inside the top-level object (expected more keys or '}')".to_owned()
+                }
+                _ => format!("inside \"{}\"", self.current_key.name()),
+            };
+            return Err(Error::truncated(
+                self.pos,
+                format!("the input ends {where_}"),
+            ));
+        }
+        if self.seen & Key::Snapshot.bit() == 0 {
+            return Err(Error::format(
+                Some(self.pos),
+                "not a heap snapshot: no \"snapshot\" key",
+            ));
+        }
+        for key in [Key::Nodes, Key::Edges, Key::Strings] {
+            if self.seen & key.bit() == 0 {
+                return Err(Error::format(
+                    Some(self.pos),
+                    format!("not a heap snapshot: no \"{}\" array", key.name()),
+                ));
+            }
+        }
+        let end = self.pos;
+        let parts = self.b.finish(end)?;
+        HeapSnapshot::from_parts(parts, end)
+    }
+
+    fn feed_inner(&mut self, chunk: &[u8]) -> Result<(), Error> {
+        let mut i = 0;
+        while i < chunk.len() {
+            let at = self.pos + i as u64;
+            let rest = &chunk[i..];
+            i += self.step(rest, at)?;
+        }
+        self.pos += chunk.len() as u64;
+        Ok(())
+    }
+
+    /// Consumes some bytes of `rest` (whose first byte is at `at`) in the current state. Always
+    /// makes progress: consumes at least one byte or changes state.
+    fn step(&mut self, rest: &[u8], at: u64) -> Result<usize, Error> {
+        let b = rest[0];
+        match self.state {
+            State::Start => {
+                if is_ws(b) {
+                    return Ok(1);
+                }
+                if b == 0xEF && rest.len() >= 3 && &rest[..3] == b"\xEF\xBB\xBF" && at == 0 {
+                    return Ok(3);
+                }
+                if b != b'{' {
+                    return Err(Error::syntax(
+                        at,
+                        format!("expected '{{' to open a heap snapshot, found {}", show(b)),
+                    ));
+                }
+                self.state = State::Key { first: true };
+                Ok(1)
+            }
+            State::Key { first } => {
+                if is_ws(b) {
+                    return Ok(1);
+                }
+                if b == b'}' && first {
+                    self.state = State::Done;
+                    return Ok(1);
+                }
+                if b != b'"' {
+                    return Err(Error::syntax(
+                        at,
+                        format!("expected a key string, found {}", show(b)),
+                    ));
+                }
+                self.key.clear();
+                self.text = TextDecoder::default();
+                self.state = State::InKey;
+                Ok(1)
+            }
+            State::InKey => {
+                let (used, done) = self
+                    .text
+                    .decode(rest, &mut self.key)
+                    .map_err(|(k, m)| Error::syntax(at + k as u64, m))?;
+                if self.key.len() > KEY_LIMIT {
+                    return Err(Error::syntax(at, "a top-level key longer than 256 bytes"));
+                }
+                if done {
+                    self.current_key = Key::from_bytes(&self.key);
+                    let bit = self.current_key.bit();
+                    if self.current_key != Key::Other {
+                        if self.seen & bit != 0 {
+                            return Err(Error::format(
+                                Some(at),
+                                format!("duplicate key \"{}\"", self.current_key.name()),
+                            ));
+                        }
+                        self.seen |= bit;
+                    }
+                    self.state = State::Colon;
+                }
+                Ok(used)
+            }
+            State::Colon => {
+                if is_ws(b) {
+                    return Ok(1);
+                }
+                if b != b':' {
+                    return Err(Error::syntax(
+                        at,
+                        format!("expected ':' after a key, found {}", show(b)),
+                    ));
+                }
+                self.state = State::Value;
+                Ok(1)
+            }
+            State::Value => {
+                if is_ws(b) {
+                    return Ok(1);
+                }
+                self.start_value(b, at)?;
+                Ok(match self.state {
+                    // The skipper and the meta capture see the value's first byte themselves.
+                    State::Skip | State::Meta => 0,
+                    _ => 1,
+                })
+            }
+            State::Meta => {
+                let (used, done) = self.skip.feed(rest);
+                if self.meta_bytes.len() + used > META_LIMIT {
+                    return Err(Error::format(
+                        Some(at),
+                        "the \"snapshot\" object is larger than 64 MiB",
+                    ));
+                }
+                self.meta_bytes.extend_from_slice(&rest[..used]);
+                if done {
+                    let meta = Meta::from_json(&self.meta_bytes, self.meta_offset)?;
+                    self.meta_bytes = Vec::new();
+                    self.b.set_meta(meta, self.meta_offset)?;
+                    self.state = State::AfterValue;
+                }
+                Ok(used)
+            }
+            State::Skip => {
+                let (used, done) = self.skip.feed(rest);
+                if done {
+                    self.state = State::AfterValue;
+                }
+                Ok(used)
+            }
+            State::Ints => {
+                let b = &mut self.b;
+                let (used, done) = match self.current_key {
+                    Key::Nodes => self.ints.scan(rest, at, "nodes", |v| b.push_node(v))?,
+                    Key::Edges => self.ints.scan(rest, at, "edges", |v| b.push_edge(v))?,
+                    Key::Locations => self.ints.scan(rest, at, "locations", |v| {
+                        b.locations
+                            .push(u32::try_from(v).map_err(|_| format!("{v} does not fit"))?);
+                        Ok(())
+                    })?,
+                    Key::TraceFunctionInfos => {
+                        self.ints.scan(rest, at, "trace_function_infos", |v| {
+                            b.trace_function_infos
+                                .push(u32::try_from(v).map_err(|_| format!("{v} does not fit"))?);
+                            Ok(())
+                        })?
+                    }
+                    _ => unreachable_key(at)?,
+                };
+                if done {
+                    self.state = State::AfterValue;
+                }
+                Ok(used)
+            }
+            State::TraceTree => {
+                let (used, done) = self.tree.scan(rest, at, &mut self.b)?;
+                if done {
+                    self.state = State::AfterValue;
+                }
+                Ok(used)
+            }
+            State::Strings => {
+                if is_ws(b) {
+                    return Ok(1);
+                }
+                match (b, self.list) {
+                    (b'"', ListState::First | ListState::AfterComma) => {
+                        self.text = TextDecoder::default();
+                        self.b.strings.begin();
+                        self.state = State::InString;
+                    }
+                    (b',', ListState::AfterItem) => self.list = ListState::AfterComma,
+                    (b']', ListState::First | ListState::AfterItem) => {
+                        self.state = State::AfterValue
+                    }
+                    _ => {
+                        let want = match self.list {
+                            ListState::First => "a string or ']'",
+                            ListState::AfterItem => "',' or ']'",
+                            ListState::AfterComma => "a string",
+                        };
+                        return Err(Error::syntax(
+                            at,
+                            format!("expected {want} in \"strings\", found {}", show(b)),
+                        ));
+                    }
+                }
+                Ok(1)
+            }
+            State::InString => {
+                let (used, done) = self
+                    .text
+                    .decode(rest, &mut self.b.strings.bytes)
+                    .map_err(|(k, m)| Error::syntax(at + k as u64, m))?;
+                if done {
+                    self.b
+                        .strings
+                        .end()
+                        .map_err(|m| Error::syntax(at + used as u64 - 1, m))?;
+                    self.list = ListState::AfterItem;
+                    self.state = State::Strings;
+                }
+                Ok(used)
+            }
+            State::AfterValue => {
+                if is_ws(b) {
+                    return Ok(1);
+                }
+                match b {
+                    b',' => self.state = State::Key { first: false },
+                    b'}' => self.state = State::Done,
+                    _ => {
+                        return Err(Error::syntax(
+                            at,
+                            format!(
+                                "expected ',' or '}}' after \"{}\", found {}",
+                                self.current_key.name(),
+                                show(b)
+                            ),
+                        ))
+                    }
+                }
+                Ok(1)
+            }
+            State::Done => {
+                if is_ws(b) || b == 0 {
+                    return Ok(1);
+                }
+                Err(Error::syntax(
+                    at,
+                    format!("unexpected {} after the end of the snapshot", show(b)),
+                ))
+            }
+        }
+    }
+
+    fn start_value(&mut self, b: u8, at: u64) -> Result<(), Error> {
+        let key = self.current_key;
+        let need_open = |b: u8| -> Result<(), Error> {
+            if b == b'[' {
+                Ok(())
+            } else {
+                Err(Error::syntax(
+                    at,
+                    format!("expected '[' to open \"{}\", found {}", key.name(), show(b)),
+                ))
+            }
+        };
+        let need_meta = |parser: &Self| -> Result<(), Error> {
+            if parser.b.meta.is_none() {
+                return Err(Error::format(
+                    Some(at),
+                    format!("\"{}\" comes before \"snapshot\"", key.name()),
+                ));
+            }
+            Ok(())
+        };
+        match key {
+            Key::Snapshot => {
+                if b != b'{' {
+                    return Err(Error::syntax(
+                        at,
+                        format!("expected '{{' to open \"snapshot\", found {}", show(b)),
+                    ));
+                }
+                self.skip = Skip::default();
+                self.meta_bytes.clear();
+                self.meta_offset = at;
+                self.state = State::Meta;
+            }
+            Key::Nodes | Key::Edges | Key::Locations | Key::TraceFunctionInfos => {
+                need_open(b)?;
+                need_meta(self)?;
+                if key == Key::Edges && self.seen & Key::Nodes.bit() == 0 {
+                    return Err(Error::format(Some(at), "\"edges\" comes before \"nodes\""));
+                }
+                self.ints = IntScanner::default();
+                self.b.open_array(key, at)?;
+                self.state = State::Ints;
+            }
+            Key::TraceTree => {
+                need_open(b)?;
+                need_meta(self)?;
+                self.tree = TreeState::new(
+                    self.b
+                        .meta
+                        .as_ref()
+                        .map(|m| &m.trace_node_fields[..])
+                        .unwrap_or(&[]),
+                );
+                self.tree.open_top();
+                self.state = State::TraceTree;
+            }
+            Key::Strings => {
+                need_open(b)?;
+                self.list = ListState::First;
+                self.state = State::Strings;
+            }
+            Key::Other => {
+                self.skip = Skip::default();
+                self.state = State::Skip;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn unreachable_key(at: u64) -> Result<(usize, bool), Error> {
+    Err(Error::format(
+        Some(at),
+        "internal: integer array state without an integer array key",
+    ))
+}
+
+/// Decodes the inside of a JSON string (after the opening quote) into UTF-8, across chunks.
+#[derive(Default)]
+struct TextDecoder {
+    escape: Escape,
+    /// A high surrogate waiting for its low half.
+    high: Option<u16>,
+}
+
+#[derive(Default, Clone, Copy)]
+enum Escape {
+    #[default]
+    None,
+    Backslash,
+    Unicode {
+        digits: u8,
+        value: u16,
+    },
+}
+
+impl TextDecoder {
+    /// Returns (bytes consumed, whether the closing quote was reached). Errors carry the offset
+    /// within `data`.
+    fn decode(&mut self, data: &[u8], out: &mut Vec<u8>) -> Result<(usize, bool), (usize, String)> {
+        let mut i = 0;
+        while i < data.len() {
+            match self.escape {
+                Escape::None => {
+                    let run = data[i..]
+                        .iter()
+                        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+                        .unwrap_or(data.len() - i);
+                    if run > 0 {
+                        self.flush_high(out);
+                        out.extend_from_slice(&data[i..i + run]);
+                        i += run;
+                        continue;
+                    }
+                    let c = data[i];
+                    i += 1;
+                    match c {
+                        b'"' => {
+                            self.flush_high(out);
+                            return Ok((i, true));
+                        }
+                        b'\\' => self.escape = Escape::Backslash,
+                        _ => {
+                            return Err((
+                                i - 1,
+                                format!("unescaped control character 0x{c:02x} in a string"),
+                            ))
+                        }
+                    }
+                }
+                Escape::Backslash => {
+                    let c = data[i];
+                    i += 1;
+                    let plain = match c {
+                        b'"' => b'"',
+                        b'\\' => b'\\',
+                        b'/' => b'/',
+                        b'b' => 0x08,
+                        b'f' => 0x0c,
+                        b'n' => b'\n',
+                        b'r' => b'\r',
+                        b't' => b'\t',
+                        b'u' => {
+                            self.escape = Escape::Unicode {
+                                digits: 0,
+                                value: 0,
+                            };
+                            continue;
+                        }
+                        _ => {
+                            return Err((
+                                i - 1,
+                                format!("invalid escape '\\{}' in a string", c as char),
+                            ))
+                        }
+                    };
+                    self.flush_high(out);
+                    out.push(plain);
+                    self.escape = Escape::None;
+                }
+                Escape::Unicode { digits, value } => {
+                    let c = data[i];
+                    let d = (c as char).to_digit(16).ok_or_else(|| {
+                        (
+                            i,
+                            format!("expected a hex digit in a \\u escape, found {}", show(c)),
+                        )
+                    })?;
+                    i += 1;
+                    let value = (value << 4) | d as u16;
+                    if digits < 3 {
+                        self.escape = Escape::Unicode {
+                            digits: digits + 1,
+                            value,
+                        };
+                        continue;
+                    }
+                    self.escape = Escape::None;
+                    self.push_unit(value, out);
+                }
+            }
+        }
+        Ok((i, false))
+    }
+
+    fn push_unit(&mut self, unit: u16, out: &mut Vec<u8>) {
+        match unit {
+            0xD800..=0xDBFF => {
+                self.flush_high(out);
+                self.high = Some(unit);
+            }
+            0xDC00..=0xDFFF => match self.high.take() {
+                Some(high) => {
+                    let code =
+                        0x10000 + (((high as u32) - 0xD800) << 10) + ((unit as u32) - 0xDC00);
+                    push_char(char::from_u32(code).unwrap_or('\u{FFFD}'), out);
+                }
+                None => push_char('\u{FFFD}', out),
+            },
+            _ => {
+                self.flush_high(out);
+                push_char(char::from_u32(unit as u32).unwrap_or('\u{FFFD}'), out);
+            }
+        }
+    }
+
+    /// A high surrogate not followed by a low one cannot be UTF-8; it becomes U+FFFD.
+    fn flush_high(&mut self, out: &mut Vec<u8>) {
+        if self.high.take().is_some() {
+            push_char('\u{FFFD}', out);
+        }
+    }
+}
+
+fn push_char(c: char, out: &mut Vec<u8>) {
+    let mut buf = [0u8; 4];
+    out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+}
+
+/// Passes over one JSON value without interpreting it (unknown keys, and the `snapshot` object
+/// whose bytes the caller keeps).
+#[derive(Default)]
+struct Skip {
+    started: bool,
+    depth: u32,
+    in_string: bool,
+    escaped: bool,
+    scalar: bool,
+}
+
+impl Skip {
+    /// Returns (bytes consumed, whether the value ended). A scalar ends before its delimiter,
+    /// which is left unconsumed.
+    fn feed(&mut self, data: &[u8]) -> (usize, bool) {
+        for (k, &b) in data.iter().enumerate() {
+            if !self.started {
+                if is_ws(b) {
+                    continue;
+                }
+                self.started = true;
+                match b {
+                    b'{' | b'[' => self.depth = 1,
+                    b'"' => self.in_string = true,
+                    _ => self.scalar = true,
+                }
+                continue;
+            }
+            if self.in_string {
+                if self.escaped {
+                    self.escaped = false;
+                } else if b == b'\\' {
+                    self.escaped = true;
+                } else if b == b'"' {
+                    self.in_string = false;
+                    if self.depth == 0 {
+                        return (k + 1, true);
+                    }
+                }
+                continue;
+            }
+            if self.scalar {
+                if matches!(b, b',' | b'}' | b']') || is_ws(b) {
+                    return (k, true);
+                }
+                continue;
+            }
+            match b {
+                b'"' => self.in_string = true,
+                b'{' | b'[' => self.depth += 1,
+                b'}' | b']' => {
+                    self.depth -= 1;
+                    if self.depth == 0 {
+                        return (k + 1, true);
+                    }
+                }
+                _ => {}
+            }
+        }
+        (data.len(), false)
+    }
+}
+
+/// Scans a flat array of unsigned integers (after its `[`), carrying a number cut by a chunk
+/// boundary over to the next chunk.
+#[derive(Default)]
+struct IntScanner {
+    value: u64,
+    digits: u32,
+    after_comma: bool,
+    after_item: bool,
+}
+
+impl IntScanner {
+    /// Returns (bytes consumed, whether the closing `]` was reached).
+    #[inline]
+    fn scan<F>(
+        &mut self,
+        data: &[u8],
+        at: u64,
+        what: &str,
+        mut sink: F,
+    ) -> Result<(usize, bool), Error>
+    where
+        F: FnMut(u64) -> Result<(), String>,
+    {
+        let mut value = self.value;
+        let mut digits = self.digits;
+        let mut i = 0;
+        let n = data.len();
+        let fail = |i: usize, msg: String| Error::syntax(at + i as u64, msg);
+        while i < n {
+            let b = data[i];
+            let d = b.wrapping_sub(b'0');
+            if d < 10 {
+                if self.after_item {
+                    return Err(fail(
+                        i,
+                        format!("expected ',' or ']' in \"{what}\", found {}", show(b)),
+                    ));
+                }
+                if digits >= 19 {
+                    value = value
+                        .checked_mul(10)
+                        .and_then(|v| v.checked_add(d as u64))
+                        .ok_or_else(|| fail(i, format!("a number in \"{what}\" is too large")))?;
+                } else {
+                    value = value * 10 + d as u64;
+                }
+                digits += 1;
+                i += 1;
+                continue;
+            }
+            match b {
+                b',' => {
+                    if digits > 0 {
+                        sink(value).map_err(|m| fail(i, format!("in \"{what}\": {m}")))?;
+                        value = 0;
+                        digits = 0;
+                    } else if !self.after_item {
+                        return Err(fail(
+                            i,
+                            format!("expected a number in \"{what}\", found ','"),
+                        ));
+                    }
+                    self.after_item = false;
+                    self.after_comma = true;
+                }
+                b']' => {
+                    if digits > 0 {
+                        sink(value).map_err(|m| fail(i, format!("in \"{what}\": {m}")))?;
+                    } else if self.after_comma {
+                        return Err(fail(
+                            i,
+                            format!("expected a number in \"{what}\", found ']'"),
+                        ));
+                    }
+                    self.value = 0;
+                    self.digits = 0;
+                    return Ok((i + 1, true));
+                }
+                b' ' | b'\n' | b'\r' | b'\t' => {
+                    if digits > 0 {
+                        sink(value).map_err(|m| fail(i, format!("in \"{what}\": {m}")))?;
+                        value = 0;
+                        digits = 0;
+                        self.after_item = true;
+                        self.after_comma = false;
+                    }
+                }
+                _ => {
+                    return Err(fail(
+                        i,
+                        format!(
+                            "expected an unsigned integer, ',' or ']' in \"{what}\", found {}",
+                            show(b)
+                        ),
+                    ))
+                }
+            }
+            i += 1;
+        }
+        self.value = value;
+        self.digits = digits;
+        if digits > 0 {
+            self.after_comma = false;
+        }
+        Ok((n, false))
+    }
+}
+
+/// The nested `trace_tree` array: `[id, function_info_index, count, size, [children…], …]`.
+#[derive(Default)]
+struct TreeState {
+    fields: Vec<TreeField>,
+    children_field: usize,
+    /// Open lists: (parent trace node, the node being filled in this list).
+    stack: Vec<(u32, u32)>,
+    field: usize,
+    value: u64,
+    digits: u32,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TreeField {
+    Id,
+    FunctionInfo,
+    Count,
+    Size,
+    Children,
+    Other,
+}
+
+impl TreeState {
+    fn new(names: &[String]) -> Self {
+        let names: Vec<&str> = if names.is_empty() {
+            vec!["id", "function_info_index", "count", "size", "children"]
+        } else {
+            names.iter().map(String::as_str).collect()
+        };
+        let fields: Vec<TreeField> = names
+            .iter()
+            .map(|n| match *n {
+                "id" => TreeField::Id,
+                "function_info_index" => TreeField::FunctionInfo,
+                "count" => TreeField::Count,
+                "size" => TreeField::Size,
+                "children" => TreeField::Children,
+                _ => TreeField::Other,
+            })
+            .collect();
+        let children_field = fields
+            .iter()
+            .position(|f| *f == TreeField::Children)
+            .unwrap_or(usize::MAX);
+        Self {
+            fields,
+            children_field,
+            ..Self::default()
+        }
+    }
+
+    fn open_top(&mut self) {
+        self.stack.push((NONE, NONE));
+        self.field = 0;
+    }
+
+    fn scan(&mut self, data: &[u8], at: u64, b: &mut Builder) -> Result<(usize, bool), Error> {
+        let fail =
+            |i: usize, msg: &str| Error::syntax(at + i as u64, format!("in \"trace_tree\": {msg}"));
+        for (i, &c) in data.iter().enumerate() {
+            let d = c.wrapping_sub(b'0');
+            if d < 10 {
+                if self.field == self.children_field || self.fields.is_empty() {
+                    return Err(fail(i, "expected '[' to open a children list"));
+                }
+                self.value = self
+                    .value
+                    .checked_mul(10)
+                    .and_then(|v| v.checked_add(d as u64))
+                    .ok_or_else(|| fail(i, "a number is too large"))?;
+                self.digits += 1;
+                continue;
+            }
+            if self.digits > 0 {
+                self.store(b).map_err(|m| fail(i, &m))?;
+            }
+            match c {
+                b',' | b' ' | b'\n' | b'\r' | b'\t' => {}
+                b'[' => {
+                    if self.field != self.children_field {
+                        return Err(fail(i, "unexpected '['"));
+                    }
+                    let parent = self.stack.last().map(|&(_, node)| node).unwrap_or(NONE);
+                    self.stack.push((parent, NONE));
+                    self.field = 0;
+                }
+                b']' => {
+                    if self.field != 0 {
+                        return Err(fail(i, "a trace node ends early"));
+                    }
+                    self.stack.pop();
+                    if self.stack.is_empty() {
+                        return Ok((i + 1, true));
+                    }
+                    self.field = self.children_field + 1;
+                    if self.field >= self.fields.len() {
+                        self.field = 0;
+                    }
+                }
+                _ => return Err(fail(i, &format!("unexpected {}", show(c)))),
+            }
+        }
+        Ok((data.len(), false))
+    }
+
+    fn store(&mut self, b: &mut Builder) -> Result<(), String> {
+        let value = self.value;
+        self.value = 0;
+        self.digits = 0;
+        let Some(top) = self.stack.last_mut() else {
+            return Err("a number outside the tree".into());
+        };
+        if self.field == 0 {
+            let index =
+                u32::try_from(b.trace_tree.len()).map_err(|_| "too many trace nodes".to_owned())?;
+            b.trace_tree.push(TraceNode {
+                parent: top.0,
+                ..TraceNode::default()
+            });
+            top.1 = index;
+        }
+        let node = b
+            .trace_tree
+            .get_mut(top.1 as usize)
+            .ok_or_else(|| "a trace node without a start".to_owned())?;
+        let small = || u32::try_from(value).map_err(|_| format!("{value} does not fit in 32 bits"));
+        match self.fields[self.field] {
+            TreeField::Id => node.id = small()?,
+            TreeField::FunctionInfo => node.function_info = small()?,
+            TreeField::Count => node.count = small()?,
+            TreeField::Size => node.size = value,
+            TreeField::Children | TreeField::Other => {}
+        }
+        self.field += 1;
+        if self.field >= self.fields.len() {
+            self.field = 0;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum NodeRole {
+    Type,
+    Name,
+    Id,
+    SelfSize,
+    EdgeCount,
+    TraceNodeId,
+    Detachedness,
+    Other,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum EdgeRole {
+    Type,
+    NameOrIndex,
+    ToNode,
+    Other,
+}
+
+/// The growing columns.
+#[derive(Default)]
+pub(crate) struct Builder {
+    meta: Option<Meta>,
+    meta_offset: u64,
+    node_roles: Vec<NodeRole>,
+    edge_roles: Vec<EdgeRole>,
+    node_field: usize,
+    edge_field: usize,
+    node_type_count: u8,
+    edge_type_count: u8,
+    /// Values of the node being read, by role, committed when its last field arrives.
+    node_type: Vec<u8>,
+    node_name: Vec<u32>,
+    node_id: Vec<u32>,
+    self_size: Vec<u64>,
+    first_edge: Vec<u32>,
+    trace_node_id: Vec<u32>,
+    detachedness: Vec<u8>,
+    nodes_committed: u32,
+    edge_type: Vec<u8>,
+    edge_name: Vec<u32>,
+    edge_to: Vec<u32>,
+    locations: Vec<u32>,
+    trace_function_infos: Vec<u32>,
+    trace_tree: Vec<TraceNode>,
+    strings: StringsBuilder,
+    edges_offset: u64,
+    nodes_offset: u64,
+}
+
+impl Builder {
+    fn set_meta(&mut self, meta: Meta, offset: u64) -> Result<(), Error> {
+        self.node_roles = meta
+            .node_fields
+            .iter()
+            .map(|f| match f.as_str() {
+                "type" => NodeRole::Type,
+                "name" => NodeRole::Name,
+                "id" => NodeRole::Id,
+                "self_size" => NodeRole::SelfSize,
+                "edge_count" => NodeRole::EdgeCount,
+                "trace_node_id" => NodeRole::TraceNodeId,
+                "detachedness" => NodeRole::Detachedness,
+                _ => NodeRole::Other,
+            })
+            .collect();
+        self.edge_roles = meta
+            .edge_fields
+            .iter()
+            .map(|f| match f.as_str() {
+                "type" => EdgeRole::Type,
+                "name_or_index" => EdgeRole::NameOrIndex,
+                "to_node" => EdgeRole::ToNode,
+                _ => EdgeRole::Other,
+            })
+            .collect();
+        self.node_type_count = meta.node_types.len() as u8;
+        self.edge_type_count = meta.edge_types.len() as u8;
+        self.meta_offset = offset;
+        self.meta = Some(meta);
+        Ok(())
+    }
+
+    fn open_array(&mut self, key: Key, at: u64) -> Result<(), Error> {
+        let meta = self
+            .meta
+            .as_ref()
+            .ok_or_else(|| Error::format(Some(at), "no meta"))?;
+        match key {
+            Key::Nodes => {
+                self.nodes_offset = at;
+                let n = meta.node_count.unwrap_or(0).min(PREALLOC_LIMIT) as usize;
+                self.node_type.reserve_exact(n);
+                self.node_name.reserve_exact(n);
+                self.node_id.reserve_exact(n);
+                self.self_size.reserve_exact(n);
+                self.first_edge.reserve_exact(n + 1);
+                self.first_edge.push(0);
+            }
+            Key::Edges => {
+                self.edges_offset = at;
+                let n = meta.edge_count.unwrap_or(0).min(PREALLOC_LIMIT) as usize;
+                self.edge_type.reserve_exact(n);
+                self.edge_name.reserve_exact(n);
+                self.edge_to.reserve_exact(n);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn push_node(&mut self, v: u64) -> Result<(), String> {
+        let small = |v: u64| u32::try_from(v).map_err(|_| format!("{v} does not fit in 32 bits"));
+        match self.node_roles[self.node_field] {
+            NodeRole::Type => {
+                if v >= self.node_type_count as u64 {
+                    return Err(format!(
+                        "node type {v} is not one of the {} declared in meta",
+                        self.node_type_count
+                    ));
+                }
+                self.node_type.push(v as u8);
+            }
+            NodeRole::Name => self.node_name.push(small(v)?),
+            NodeRole::Id => self.node_id.push(small(v)?),
+            NodeRole::SelfSize => self.self_size.push(v),
+            NodeRole::EdgeCount => {
+                let last = *self.first_edge.last().unwrap_or(&0);
+                let next = u32::try_from(last as u64 + v)
+                    .map_err(|_| "more than 2^32 edges".to_owned())?;
+                self.first_edge.push(next);
+            }
+            NodeRole::TraceNodeId => {
+                if v != 0 || !self.trace_node_id.is_empty() {
+                    if self.trace_node_id.is_empty() {
+                        self.trace_node_id.resize(self.nodes_committed as usize, 0);
+                    }
+                    self.trace_node_id.push(small(v)?);
+                }
+            }
+            NodeRole::Detachedness => {
+                if v != 0 || !self.detachedness.is_empty() {
+                    if self.detachedness.is_empty() {
+                        self.detachedness.resize(self.nodes_committed as usize, 0);
+                    }
+                    self.detachedness.push(
+                        u8::try_from(v).map_err(|_| format!("detachedness {v} is out of range"))?,
+                    );
+                }
+            }
+            NodeRole::Other => {}
+        }
+        self.node_field += 1;
+        if self.node_field == self.node_roles.len() {
+            self.node_field = 0;
+            self.nodes_committed = self
+                .nodes_committed
+                .checked_add(1)
+                .ok_or("more than 2^32 nodes")?;
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn push_edge(&mut self, v: u64) -> Result<(), String> {
+        match self.edge_roles[self.edge_field] {
+            EdgeRole::Type => {
+                if v >= self.edge_type_count as u64 {
+                    return Err(format!(
+                        "edge type {v} is not one of the {} declared in meta",
+                        self.edge_type_count
+                    ));
+                }
+                self.edge_type.push(v as u8);
+            }
+            EdgeRole::NameOrIndex => self.edge_name.push(
+                u32::try_from(v)
+                    .map_err(|_| format!("edge name or index {v} does not fit in 32 bits"))?,
+            ),
+            EdgeRole::ToNode => {
+                let fields = self.node_roles.len() as u64;
+                if !v.is_multiple_of(fields) {
+                    return Err(format!(
+                        "to_node {v} is not a multiple of the node field count {fields}"
+                    ));
+                }
+                let ordinal = v / fields;
+                if ordinal >= self.nodes_committed as u64 {
+                    return Err(format!(
+                        "to_node {v} points past the last node ({} nodes)",
+                        self.nodes_committed
+                    ));
+                }
+                self.edge_to.push(ordinal as u32);
+            }
+            EdgeRole::Other => {}
+        }
+        self.edge_field += 1;
+        if self.edge_field == self.edge_roles.len() {
+            self.edge_field = 0;
+        }
+        Ok(())
+    }
+
+    fn finish(self, end: u64) -> Result<Parts, Error> {
+        let meta = self
+            .meta
+            .ok_or_else(|| Error::format(Some(end), "no \"snapshot\" meta"))?;
+        let node_count = self.nodes_committed as u64;
+        if self.node_field != 0 {
+            return Err(Error::format(
+                Some(self.nodes_offset),
+                format!(
+                    "\"nodes\" holds a partial node: its length is not a multiple of {}",
+                    meta.node_fields.len()
+                ),
+            ));
+        }
+        if let Some(declared) = meta.node_count {
+            if declared != node_count {
+                return Err(Error::format(
+                    Some(self.nodes_offset),
+                    format!("\"nodes\" holds {node_count} nodes but snapshot.node_count says {declared}"),
+                ));
+            }
+        }
+        if node_count == 0 {
+            return Err(Error::format(
+                Some(self.nodes_offset),
+                "the snapshot has no nodes",
+            ));
+        }
+        let edge_count = self.edge_to.len() as u64;
+        if self.edge_field != 0 {
+            return Err(Error::format(
+                Some(self.edges_offset),
+                format!(
+                    "\"edges\" holds a partial edge: its length is not a multiple of {}",
+                    meta.edge_fields.len()
+                ),
+            ));
+        }
+        if let Some(declared) = meta.edge_count {
+            if declared != edge_count {
+                return Err(Error::format(
+                    Some(self.edges_offset),
+                    format!("\"edges\" holds {edge_count} edges but snapshot.edge_count says {declared}"),
+                ));
+            }
+        }
+        let summed = *self.first_edge.last().unwrap_or(&0) as u64;
+        if summed != edge_count {
+            return Err(Error::format(
+                Some(self.edges_offset),
+                format!("the nodes' edge counts add up to {summed} but \"edges\" holds {edge_count} edges"),
+            ));
+        }
+        let mut trace_node_id = self.trace_node_id;
+        if !trace_node_id.is_empty() {
+            trace_node_id.resize(node_count as usize, 0);
+        }
+        let mut detachedness = self.detachedness;
+        if !detachedness.is_empty() {
+            detachedness.resize(node_count as usize, 0);
+        }
+        Ok(Parts {
+            meta,
+            node_type: self.node_type,
+            node_name: self.node_name,
+            node_id: self.node_id,
+            self_size: self.self_size,
+            first_edge: self.first_edge,
+            trace_node_id,
+            detachedness,
+            edge_type: self.edge_type,
+            edge_name: self.edge_name,
+            edge_to: self.edge_to,
+            locations: self.locations,
+            trace_function_infos: self.trace_function_infos,
+            trace_tree: self.trace_tree,
+            string_bytes: self.strings.bytes,
+            string_ends: self.strings.ends,
+        })
+    }
+}
+
+/// All strings in one buffer; `ends[i]` is where string i ends (u64: no 4 GiB limit).
+#[derive(Default)]
+struct StringsBuilder {
+    bytes: Vec<u8>,
+    ends: Vec<u64>,
+    start: usize,
+}
+
+impl StringsBuilder {
+    fn begin(&mut self) {
+        self.start = self.bytes.len();
+    }
+    fn end(&mut self) -> Result<(), String> {
+        std::str::from_utf8(&self.bytes[self.start..])
+            .map_err(|_| "a string is not valid UTF-8".to_owned())?;
+        self.ends.push(self.bytes.len() as u64);
+        Ok(())
+    }
+}

@@ -1,0 +1,139 @@
+//! The Chrome DevTools Summary view: per class, the number of objects, their shallow sizes and
+//! the class's retained size (objects dominated by another object of the same class are not
+//! added again). A port of DevTools' `buildAggregates` and `calculateClassesRetainedSize`.
+
+use super::{Analysis, HeapSnapshot};
+use std::collections::HashMap;
+
+/// One row of the Summary view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClassSummary {
+    /// The class name as DevTools shows it.
+    pub name: String,
+    /// DevTools' class key: `,Name`, or `script,line,column,Name` for objects whose constructor
+    /// has a source location (two classes of one name from different places are two rows).
+    pub key: String,
+    /// Interned class (see [`HeapSnapshot::class_key`]).
+    pub class: u32,
+    /// Objects with a non-zero shallow size.
+    pub count: u64,
+    pub self_bytes: u64,
+    pub retained_bytes: u64,
+    /// Smallest distance from a root among the objects (see [`Analysis::distance`]).
+    pub distance: u32,
+}
+
+/// The Summary view, sorted by retained size (largest first), then by name.
+pub fn summary(s: &HeapSnapshot, a: &Analysis) -> Vec<ClassSummary> {
+    let class_count = s.class_count() as usize;
+    let mut rows: Vec<Option<ClassSummary>> = vec![None; class_count];
+    let mut order: Vec<u32> = Vec::new();
+    for v in 0..s.node_count() {
+        let size = a.shallow_size(v);
+        if size == 0 {
+            continue;
+        }
+        let class = s.class_key(v);
+        let distance = a.distance(v);
+        match &mut rows[class as usize] {
+            Some(row) => {
+                row.count += 1;
+                row.self_bytes += size;
+                row.distance = row.distance.min(distance);
+            }
+            slot @ None => {
+                order.push(class);
+                *slot = Some(ClassSummary {
+                    name: s.class_key_name(class).to_owned(),
+                    key: s.class_key_string(class),
+                    class,
+                    count: 1,
+                    self_bytes: size,
+                    retained_bytes: 0,
+                    distance,
+                });
+            }
+        }
+    }
+    for (class, retained) in class_retained_sizes(s, a).into_iter().enumerate() {
+        if let Some(row) = &mut rows[class] {
+            row.retained_bytes = retained;
+        }
+    }
+    // DevTools stores rows under their public key; a later class with an equal key replaces an
+    // earlier one.
+    let mut by_key: HashMap<String, usize> = HashMap::new();
+    let mut out: Vec<ClassSummary> = Vec::with_capacity(order.len());
+    for class in order {
+        let Some(row) = rows[class as usize].take() else {
+            continue;
+        };
+        match by_key.get(&row.key) {
+            Some(&i) => out[i] = row,
+            None => {
+                by_key.insert(row.key.clone(), out.len());
+                out.push(row);
+            }
+        }
+    }
+    out.sort_by(|x, y| {
+        y.retained_bytes
+            .cmp(&x.retained_bytes)
+            .then_with(|| x.name.cmp(&y.name))
+    });
+    out
+}
+
+/// Per class: the retained sizes of its objects that no other object of the class dominates.
+pub fn class_retained_sizes(s: &HeapSnapshot, a: &Analysis) -> Vec<u64> {
+    let n = s.node_count() as usize;
+    let root = s.root();
+    // The dominator tree as child lists.
+    let mut first = vec![0u32; n + 1];
+    for v in 0..n as u32 {
+        if v != root {
+            first[a.dominator(v) as usize + 1] += 1;
+        }
+    }
+    for i in 1..=n {
+        first[i] += first[i - 1];
+    }
+    let mut children = vec![0u32; n.saturating_sub(1)];
+    let mut fill = first.clone();
+    for v in 0..n as u32 {
+        if v != root {
+            let d = a.dominator(v) as usize;
+            if let Some(slot) = children.get_mut(fill[d] as usize) {
+                *slot = v;
+            }
+            fill[d] += 1;
+        }
+    }
+    drop(fill);
+    let mut retained = vec![0u64; s.class_count() as usize];
+    let mut seen = vec![false; s.class_count() as usize];
+    let mut list: Vec<u32> = vec![root];
+    let mut marks: Vec<usize> = Vec::new();
+    let mut open: Vec<u32> = Vec::new();
+    while let Some(v) = list.pop() {
+        let class = s.class_key(v) as usize;
+        let (from, to) = (first[v as usize] as usize, first[v as usize + 1] as usize);
+        if !seen[class] && a.shallow_size(v) != 0 {
+            retained[class] += a.retained_size(v);
+            if from != to {
+                seen[class] = true;
+                marks.push(list.len());
+                open.push(class as u32);
+            }
+        }
+        list.extend_from_slice(&children[from.min(children.len())..to.min(children.len())]);
+        let len = list.len();
+        while marks.last() == Some(&len) {
+            marks.pop();
+            if let Some(class) = open.pop() {
+                seen[class as usize] = false;
+            }
+        }
+    }
+    retained
+}
