@@ -2,3 +2,4 @@
 
 pub mod report;
 pub mod scenario;
+pub mod snapshot;
