@@ -16,6 +16,7 @@
 //!   decides the exit code.
 
 pub mod analyse;
+pub mod launch;
 pub mod report;
 pub mod scenario;
 pub mod snapshot;

@@ -1,0 +1,162 @@
+//! The discovery channel: how every Node process of the tree tells hunter its pid and inspector
+//! URL.
+//!
+//! Why not the "Debugger listening on ws://…" line on stderr? When a child's stdio is piped to
+//! its parent (`fork(…, { silent: true })`, `spawn` with pipes), that line goes to the parent,
+//! never to hunter. Why not walk /proc? It finds pids but not the inspector's port and UUID.
+//! So a small agent (`preload.js`, loaded with `--require` through the inherited NODE_OPTIONS)
+//! runs in every Node process's main thread and writes one JSON line — pid, ppid, inspector
+//! URL, argv — to a Unix socket in a private directory (0700; the agent file is 0600). The agent
+//! keeps the connection open without holding the process alive, so EOF on it means the process
+//! exited.
+
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::LaunchError;
+
+/// The agent script, written to the private directory at launch.
+pub(crate) const PRELOAD_JS: &str = include_str!("../preload.js");
+/// The environment variable naming the agent socket.
+pub(crate) const SOCKET_ENV: &str = "HUNTER_AGENT_SOCKET";
+
+/// The private directory holding the agent script and its socket; removed on drop.
+pub(crate) struct AgentDir {
+    dir: tempfile::TempDir,
+}
+
+impl AgentDir {
+    pub(crate) fn create() -> Result<AgentDir, LaunchError> {
+        let io = |what: &str, error: std::io::Error| {
+            LaunchError::io(format!(
+                "cannot {what}: {}",
+                crate::scenario::io_reason(&error)
+            ))
+        };
+        let mut dir = tempfile::Builder::new()
+            .prefix("hunter-")
+            .tempdir()
+            .map_err(|error| io("create a temporary directory", error))?;
+        // A Unix socket path must fit in sun_path (108 bytes); a long TMPDIR would not.
+        if dir.path().join("agent.sock").as_os_str().len() > 100 {
+            dir = tempfile::Builder::new()
+                .prefix("hunter-")
+                .tempdir_in("/tmp")
+                .map_err(|error| io("create a temporary directory in /tmp", error))?;
+        }
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))
+            .map_err(|error| io("restrict the temporary directory", error))?;
+        let agent = dir.path().join("agent.js");
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&agent)
+            .map_err(|error| io("write the agent script", error))?;
+        file.write_all(PRELOAD_JS.as_bytes())
+            .map_err(|error| io("write the agent script", error))?;
+        Ok(AgentDir { dir })
+    }
+
+    pub(crate) fn script(&self) -> PathBuf {
+        self.dir.path().join("agent.js")
+    }
+
+    pub(crate) fn socket(&self) -> PathBuf {
+        self.dir.path().join("agent.sock")
+    }
+}
+
+/// What the agent says about its process.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct Announcement {
+    pub(crate) pid: u32,
+    pub(crate) ppid: u32,
+    pub(crate) url: Option<String>,
+    #[serde(default)]
+    pub(crate) argv: Vec<String>,
+    #[serde(default)]
+    pub(crate) title: String,
+}
+
+/// Scripts of package managers whose own Node process only runs another command: `npm run`,
+/// `npx`, yarn, pnpm, corepack. They are not hunted (their heap is not the user's program).
+pub(crate) fn is_package_runner(argv: &[String]) -> bool {
+    let Some(script) = argv.get(1) else {
+        return false;
+    };
+    let name = Path::new(script)
+        .file_name()
+        .and_then(|name| name.to_str())
+        .unwrap_or("");
+    matches!(
+        name,
+        "npm"
+            | "npx"
+            | "npm-cli.js"
+            | "npx-cli.js"
+            | "yarn"
+            | "yarn.js"
+            | "yarn.cjs"
+            | "yarnpkg"
+            | "pnpm"
+            | "pnpx"
+            | "pnpm.cjs"
+            | "pnpm.js"
+            | "corepack"
+            | "corepack.js"
+    )
+}
+
+/// The parent pid of a live process, from /proc.
+pub(crate) fn parent_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // "pid (comm) state ppid …": comm may contain spaces and parentheses.
+    let after = &stat[stat.rfind(')')? + 1..];
+    after.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// argv of a live process, from /proc.
+pub(crate) fn argv_of(pid: u32) -> Vec<String> {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|bytes| {
+            bytes
+                .split(|byte| *byte == 0)
+                .filter(|word| !word.is_empty())
+                .map(|word| String::from_utf8_lossy(word).into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// True when a live process runs the node binary.
+pub(crate) fn runs_node(pid: u32) -> bool {
+    std::fs::read_link(format!("/proc/{pid}/exe"))
+        .ok()
+        .and_then(|exe| {
+            exe.file_name()
+                .map(|name| name.to_string_lossy().into_owned())
+        })
+        .is_some_and(|name| name == "node" || name == "nodejs")
+}
+
+/// The pids from `pid`'s parent up to and including `root`, or None when `root` is not an
+/// ancestor (the process was re-parented, or /proc could not tell).
+pub(crate) fn ancestors_up_to(pid: u32, first_parent: u32, root: u32) -> Option<Vec<u32>> {
+    let mut chain = Vec::new();
+    let mut current = first_parent;
+    for _ in 0..64 {
+        if current <= 1 || current == pid {
+            return None;
+        }
+        chain.push(current);
+        if current == root {
+            return Some(chain);
+        }
+        current = parent_of(current)?;
+    }
+    None
+}
