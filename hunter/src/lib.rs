@@ -20,3 +20,4 @@ pub mod launch;
 pub mod report;
 pub mod scenario;
 pub mod snapshot;
+pub mod workload;
