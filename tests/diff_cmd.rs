@@ -51,6 +51,8 @@ fn a_leak_across_snapshots_is_one_group_with_exact_growth_and_exit_1() {
         serde_json::json!([50, 100, 150, 200, 250])
     );
     assert_eq!(session["growth_per_iteration"]["count"], 50.0);
+    // Each Session's `startedAt` number grows with it and is shown as held by Session.
+    assert_eq!(session["includes"], serde_json::json!(["(heap number)"]));
     let path: Vec<&str> = session["retainer_path"]
         .as_array()
         .unwrap()

@@ -27,6 +27,7 @@ fn leak(name: &str, bytes: f64, count: f64) -> Leak {
             name.to_string(),
         ],
         allocated_at: Some("server.js:4:13 (anonymous)".into()),
+        includes: Vec::new(),
     }
 }
 

@@ -208,53 +208,100 @@ impl LeakTracker {
         }
 
         members.retain(|_, m| m.grows_every_iteration());
-        let owned = owned_by_other_groups(&members, analysis);
+        let owners = owning_groups(&members, analysis);
+        // Each folded group is listed under the group at the top of its chain of owners.
+        let mut included: HashMap<u32, Vec<(u64, u32)>> = HashMap::new();
+        for (&owned, &owner) in &owners {
+            let mut top = owner;
+            for _ in 0..owners.len() {
+                match owners.get(&top) {
+                    Some(&next) => top = next,
+                    None => break,
+                }
+            }
+            let count = members[&owned].nodes.len() as u64;
+            included.entry(top).or_default().push((count, owned));
+        }
         let mut leaks: Vec<Leak> = members
             .into_iter()
-            .filter(|(group, _)| !owned.contains(group))
-            .map(|(group, m)| m.into_leak(&self.groups.names[group as usize], last, analysis))
+            .filter(|(group, _)| !owners.contains_key(group))
+            .map(|(group, m)| {
+                let mut leak = m.into_leak(&self.groups.names[group as usize], last, analysis);
+                let mut parts = included.remove(&group).unwrap_or_default();
+                parts.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+                leak.includes = parts
+                    .into_iter()
+                    .map(|(_, g)| self.groups.names[g as usize].clone())
+                    .collect();
+                leak
+            })
             .collect();
         sort_leaks(&mut leaks);
         leaks
     }
 }
 
-/// Groups whose members are mostly kept alone by members of another group: the numbers and
-/// strings inside leaked objects, the closures of leaked listeners' owners. They are part of
-/// that group's retained size, and reporting them again would bury the culprit.
-fn owned_by_other_groups(
-    members: &HashMap<u32, GroupMembers>,
-    analysis: &Analysis,
-) -> std::collections::HashSet<u32> {
+/// Groups whose members are mostly kept alone by members of another group (the numbers and
+/// strings inside leaked objects, the payload each leaked listener closes over), mapped to the
+/// group that owns most of them. They are part of that group's retained size, and reporting
+/// them as leaks of their own would bury the culprit.
+fn owning_groups(members: &HashMap<u32, GroupMembers>, analysis: &Analysis) -> HashMap<u32, u32> {
     let group_of: HashMap<u32, u32> = members
         .iter()
         .flat_map(|(&group, m)| m.nodes.iter().map(move |&(_, node)| (node, group)))
         .collect();
-    members
-        .iter()
-        .filter(|(&group, m)| {
-            let owned = m
-                .nodes
-                .iter()
-                .filter(|&&(_, node)| {
-                    // The nearest dominator that belongs to any leak group decides.
-                    let mut at = node;
-                    loop {
-                        let dominator = analysis.dominator(at);
-                        if dominator == at {
-                            return false;
-                        }
-                        if let Some(&owner) = group_of.get(&dominator) {
-                            return owner != group;
-                        }
-                        at = dominator;
+    let mut owners = HashMap::new();
+    for (&group, m) in members {
+        let mut owned_by: HashMap<u32, usize> = HashMap::new();
+        for &(_, node) in &m.nodes {
+            // The nearest dominator that belongs to any leak group decides.
+            let mut at = node;
+            loop {
+                let dominator = analysis.dominator(at);
+                if dominator == at {
+                    break;
+                }
+                if let Some(&owner) = group_of.get(&dominator) {
+                    if owner != group {
+                        *owned_by.entry(owner).or_default() += 1;
                     }
-                })
-                .count();
-            owned * 2 > m.nodes.len()
-        })
-        .map(|(&group, _)| group)
-        .collect()
+                    break;
+                }
+                at = dominator;
+            }
+        }
+        if let Some((&owner, &count)) = owned_by
+            .iter()
+            .max_by_key(|(&g, &c)| (c, std::cmp::Reverse(g)))
+        {
+            if count * 2 > m.nodes.len() {
+                owners.insert(group, owner);
+            }
+        }
+    }
+    // Interleaved groups (A holds B holds A …) can own each other; the biggest group of such a
+    // cycle stays a leak group of its own so that the cycle is reported once.
+    let groups: Vec<u32> = owners.keys().copied().collect();
+    for start in groups {
+        let mut cycle = vec![start];
+        let mut at = start;
+        while let Some(&next) = owners.get(&at) {
+            if next == start {
+                let biggest = *cycle
+                    .iter()
+                    .max_by_key(|g| (members[g].nodes.len(), std::cmp::Reverse(**g)))
+                    .expect("a cycle has members");
+                owners.remove(&biggest);
+                break;
+            }
+            if cycle.contains(&next) || cycle.len() > owners.len() {
+                break;
+            }
+            cycle.push(next);
+            at = next;
+        }
+    }
+    owners
 }
 
 /// Sorts leak groups as the report wants them: most bytes per iteration first, then by name so
@@ -320,6 +367,7 @@ impl GroupMembers {
             retained_bytes: retained_once(analysis, &nodes),
             retainer_path,
             allocated_at: None,
+            includes: Vec::new(),
         }
     }
 }

@@ -369,6 +369,7 @@ mod tests {
             retained_bytes: 300,
             retainer_path: vec![],
             allocated_at: None,
+            includes: Vec::new(),
         }
     }
 

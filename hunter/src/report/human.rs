@@ -175,6 +175,14 @@ fn render_process(
             paint.dim(&format!("{:<label_width$}", "allocated at")),
             text::elide_middle(allocated, path_width)
         );
+        if !leak.includes.is_empty() {
+            let _ = writeln!(
+                out,
+                "{detail}{}{}",
+                paint.dim(&format!("{:<label_width$}", "holds")),
+                text::elide_middle(&leak.includes.join(", "), path_width)
+            );
+        }
         if let Some(f) = finding {
             if f.reason != GateReason::Leak {
                 let _ = writeln!(

@@ -208,6 +208,11 @@ pub struct Leak {
     /// Source location that allocated the representative object; `null` when unknown.
     #[serde(default)]
     pub allocated_at: Option<String>,
+    /// Added field: other groups that grow only because this group's objects hold them (the
+    /// `Subscription` inside each leaked listener), most first. They are part of
+    /// `retained_bytes` and not listed as leak groups of their own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub includes: Vec<String>,
 }
 
 /// Growth of a leak group per measured iteration.
@@ -247,6 +252,7 @@ mod tests {
                 "RequestTrace".into(),
             ],
             allocated_at: None,
+            includes: Vec::new(),
         }];
         Report::new(vec![ScenarioReport {
             name: "traces".into(),
