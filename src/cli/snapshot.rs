@@ -213,13 +213,15 @@ async fn first_target(host_port: &str) -> Result<String, Failure> {
 /// Asks process `pid` to open its inspector (SIGUSR1) and waits for it on 127.0.0.1:9229.
 /// Returns its URL and whether it was closed before (then hunter opened it).
 async fn open_inspector_of(pid: i32) -> Result<(String, bool), Failure> {
-    if !catches_sigusr1(pid)? {
-        // SIGUSR1's default action terminates the process: never send it blindly.
+    // SIGUSR1 terminates most programs and means something else to others: signal only Node.
+    let executable = executable_of(pid)?;
+    if !is_node(&executable) || !catches_sigusr1(pid)? {
         return Err((
             EXIT_USAGE,
             format!(
-                "process {pid} does not handle SIGUSR1, so it is not a Node process that can \
-                 open its inspector; not signalling it"
+                "process {pid} ({}) is not a Node process that opens its inspector on \
+                 SIGUSR1; not signalling it",
+                executable.display()
             ),
         ));
     }
@@ -246,6 +248,20 @@ async fn open_inspector_of(pid: i32) -> Result<(String, bool), Failure> {
             Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
         }
     }
+}
+
+/// The program process `pid` runs (`/proc/PID/exe`).
+fn executable_of(pid: i32) -> Result<PathBuf, Failure> {
+    let path = format!("/proc/{pid}/exe");
+    std::fs::read_link(&path).map_err(|e| (EXIT_USAGE, format!("no process {pid} ({path}: {e})")))
+}
+
+/// `node`, `nodejs`, `node20`…: a file name starting with "node".
+fn is_node(executable: &Path) -> bool {
+    executable
+        .file_name()
+        .and_then(|name| name.to_str())
+        .is_some_and(|name| name.starts_with("node"))
 }
 
 /// Whether process `pid` has a handler for SIGUSR1 (Linux `/proc/PID/status`, `SigCgt`).
@@ -292,7 +308,16 @@ mod tests {
 
     #[test]
     fn bad_targets_are_refused_with_the_reason() {
-        for bad in ["0", "99999999999", "", "node", "host:", ":9229", "host:http", "h:70000"] {
+        for bad in [
+            "0",
+            "99999999999",
+            "",
+            "node",
+            "host:",
+            ":9229",
+            "host:http",
+            "h:70000",
+        ] {
             let message = parse_target(bad).expect_err(bad);
             assert!(message.contains(&format!("`{bad}`")), "{bad}: {message}");
         }
