@@ -80,7 +80,7 @@ function mixed() {
 
   // Plain objects with repeated shapes (DevTools names them `{a, b}`), odd property names,
   // dictionary-mode objects and arrays.
-  for (let i = 0; i < 60; i++) keep.push({ alpha: i, beta: String(i), gamma: [i] });
+  for (let i = 0; i < 60; i++) keep.push({ alpha: 'a' + i, beta: String(i), gamma: [i] });
   for (let i = 0; i < 30; i++) keep.push({ 'with,comma': i, "quote'd": i, 'ünïcode': i });
   const dict = {};
   for (let i = 0; i < 2000; i++) dict['p' + i] = i;

@@ -487,3 +487,14 @@ fn build_locations(
     out.dedup_by_key(|&mut (node, _)| node);
     Ok(out)
 }
+
+impl fmt::Debug for HeapSnapshot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HeapSnapshot")
+            .field("nodes", &self.node_count())
+            .field("edges", &self.edge_count())
+            .field("strings", &self.strings.len())
+            .field("classes", &self.classes.len())
+            .finish()
+    }
+}

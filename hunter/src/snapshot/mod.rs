@@ -38,3 +38,6 @@ pub use parser::Parser;
 pub use paths::{edge_label, node_label, retainer_path, retainer_path_edges};
 pub use read::read_file;
 pub use summary::{class_retained_sizes, summary, ClassSummary};
+
+#[cfg(test)]
+mod tests;

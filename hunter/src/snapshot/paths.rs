@@ -3,10 +3,12 @@
 //!
 //! A path renders as a `Vec<String>` whose items alternate node labels and edge labels, from the
 //! first object below the synthetic root to the node itself:
-//! `["global", "cache (property)", "Map", "table (internal)", "(object elements)",
-//!   "[17] (element)", "Session"]`.
+//! `["global", "cache (property)", "Map", "table (internal)", "(array)", "17 (internal)",
+//!   "Session"]` (a `Map` entry), or `[…, "list (property)", "Array", "elements (internal)",
+//!   "(object elements)", "[17] (element)", "Session"]` (an array element).
 //! - a node label is its DevTools class name for objects (`Session`, `Map`, `{a, b}`), the name
-//!   for synthetic, hidden, code and array nodes (`(GC roots)`, `system / Context`), `name()` for
+//!   for synthetic, hidden, code and array nodes (`(GC roots)`, `system / Context`; the class
+//!   name such as `(array)` when that name is empty), `name()` for
 //!   functions, and the quoted text (cut at 40 characters) for strings;
 //! - an edge label is `name (kind)` with `[index]` for element and hidden edges:
 //!   `cache (property)`, `[17] (element)`, `table (internal)`, `x (context)`.
@@ -65,7 +67,10 @@ pub fn node_label(s: &HeapSnapshot, n: u32) -> String {
             format!("\"{cut}\"")
         }
         "synthetic" | "hidden" | "code" | "array" | "number" | "symbol" | "bigint"
-        | "object shape" => s.node_name(n).to_owned(),
+        | "object shape" => match s.node_name(n) {
+            "" => s.class_name(n).to_owned(),
+            name => name.to_owned(),
+        },
         _ => s.class_name(n).to_owned(),
     }
 }

@@ -1,0 +1,315 @@
+//! Unit tests of the parser and the analyses on a small hand-written snapshot whose every
+//! number is known; real Node snapshots are tested against DevTools in tests/summary_*.rs.
+
+use super::*;
+
+/// root ─element→ (GC roots); root ─shortcut→ global ─cache→ Map ─table→ (array) ─[0]→ Session
+/// ─cache→ string; global ─weak→ Other (reachable only weakly).
+const TINY: &str = concat!(
+    r#"{"snapshot":{"meta":{"node_fields":["type","name","id","self_size","edge_count","trace_node_id","detachedness"],"#,
+    r#""node_types":[["hidden","array","string","object","code","closure","regexp","number","native","synthetic","concatenated string","sliced string","symbol","bigint","object shape"],"string","number","number","number","number","number"],"#,
+    r#""edge_fields":["type","name_or_index","to_node"],"#,
+    r#""edge_types":[["context","element","property","internal","hidden","shortcut","weak"],"string_or_number","node"],"#,
+    r#""location_fields":["object_index","script_id","line","column"]},"node_count":8,"edge_count":7},"#,
+    "\n\"nodes\":[9,0,1,0,2,0,0\n,3,1,3,100,2,0,0\n,9,2,5,0,0,0,0\n,3,3,7,40,1,0,0\n,1,0,9,32,1,0,0\n,3,4,11,24,1,0,0\n,3,5,13,16,0,0,0\n,2,9,15,20,0,0,0],\n",
+    "\"edges\":[1,1,14,5,1,7\n,2,6,21,6,8,42\n,3,7,28\n,1,0,35\n,2,6,49],\n",
+    "\"locations\":[35,1,10,4],\n",
+    r#""strings":["","global","(GC roots)","Map","Session","Other","cache","table","w","h\u00e9llo \ud83d\ude00\n\"q\""]}"#
+);
+
+fn parse_chunks<'a>(chunks: impl IntoIterator<Item = &'a [u8]>) -> Result<HeapSnapshot, Error> {
+    let mut parser = Parser::new();
+    for chunk in chunks {
+        parser.feed(chunk)?;
+    }
+    parser.finish()
+}
+
+fn parse(text: &[u8]) -> Result<HeapSnapshot, Error> {
+    parse_chunks([text])
+}
+
+/// Everything observable about a snapshot, to compare two parses.
+fn fingerprint(s: &HeapSnapshot) -> Vec<String> {
+    let mut out = Vec::new();
+    for n in 0..s.node_count() {
+        out.push(format!(
+            "{} {} {} {} {} {:?} {:?}",
+            s.node_type_name(n),
+            s.node_name(n),
+            s.node_id(n),
+            s.self_size(n),
+            s.class_name(n),
+            s.location(n),
+            s.edges(n)
+                .map(|e| (e.kind, e.name.to_string(), e.target))
+                .collect::<Vec<_>>()
+        ));
+    }
+    out
+}
+
+#[test]
+fn parses_every_column() {
+    let s = parse(TINY.as_bytes()).unwrap();
+    assert_eq!((s.node_count(), s.edge_count(), s.root()), (8, 7, 0));
+    assert_eq!(s.node_name(1), "global");
+    assert_eq!(s.node_type_name(4), "array");
+    assert_eq!(s.node_id(5), 11);
+    assert_eq!(s.self_size(3), 40);
+    assert_eq!(s.node_name(7), "héllo 😀\n\"q\"");
+    assert_eq!(
+        s.location(5),
+        Some(Location {
+            script_id: 1,
+            line: 10,
+            column: 4
+        })
+    );
+    assert_eq!(s.location(3), None);
+    let edges: Vec<_> = s.edges(1).collect();
+    assert_eq!(
+        edges[0],
+        Edge {
+            index: 2,
+            kind: "property",
+            name: EdgeName::Name("cache"),
+            target: 3
+        }
+    );
+    assert_eq!(edges[1].kind, "weak");
+    assert_eq!(s.edge(5).name, EdgeName::Index(0));
+    assert_eq!(s.edge_source(5), 4);
+    assert!(s.is_odd_id(5));
+}
+
+#[test]
+fn class_names_follow_devtools() {
+    let s = parse(TINY.as_bytes()).unwrap();
+    let names: Vec<&str> = (0..8).map(|n| s.class_name(n)).collect();
+    assert_eq!(
+        names,
+        [
+            "(synthetic)",
+            "global",
+            "(synthetic)",
+            "Map",
+            "(array)",
+            "Session",
+            "Other",
+            "(string)"
+        ]
+    );
+    assert_eq!(s.class_key_string(s.class_key(5)), "1,10,4,Session");
+    assert_eq!(s.class_key_string(s.class_key(3)), ",Map");
+}
+
+#[test]
+fn any_split_into_chunks_parses_the_same() {
+    let whole = fingerprint(&parse(TINY.as_bytes()).unwrap());
+    let bytes = TINY.as_bytes();
+    for cut in 0..=bytes.len() {
+        let s = parse_chunks([&bytes[..cut], &bytes[cut..]]).unwrap();
+        assert_eq!(fingerprint(&s), whole, "split at byte {cut}");
+    }
+    let s = parse_chunks(bytes.chunks(1)).unwrap();
+    assert_eq!(fingerprint(&s), whole, "one byte at a time");
+    let s = parse_chunks(bytes.chunks(7)).unwrap();
+    assert_eq!(fingerprint(&s), whole, "seven bytes at a time");
+}
+
+#[test]
+fn dominators_retained_sizes_and_shallow_transfer() {
+    let s = parse(TINY.as_bytes()).unwrap();
+    let a = Analysis::new(&s);
+    // The array is owned by the Map alone: DevTools charges its 32 bytes to the Map.
+    assert_eq!((a.shallow_size(4), a.shallow_size(3)), (0, 72));
+    let retained: Vec<u64> = (0..8).map(|n| a.retained_size(n)).collect();
+    assert_eq!(retained, [232, 216, 0, 116, 44, 44, 16, 20]);
+    let dominators: Vec<u32> = (0..8).map(|n| a.dominator(n)).collect();
+    assert_eq!(dominators, [0, 0, 0, 1, 3, 4, 0, 5]);
+    assert_eq!(a.distance(5), 4);
+    assert_eq!(a.distance(2), BASE_SYSTEM_DISTANCE + 1);
+    assert!(!a.is_reachable(6));
+    assert!(a.is_user_reachable(7));
+}
+
+#[test]
+fn retainer_path_alternates_nodes_and_edges() {
+    let s = parse(TINY.as_bytes()).unwrap();
+    let a = Analysis::new(&s);
+    assert_eq!(
+        retainer_path(&s, &a, 5),
+        [
+            "global",
+            "cache (property)",
+            "Map",
+            "table (internal)",
+            "(array)",
+            "[0] (element)",
+            "Session"
+        ]
+    );
+    assert_eq!(retainer_path(&s, &a, 2), ["(GC roots)"]);
+    assert!(
+        retainer_path(&s, &a, 6).is_empty(),
+        "only a weak edge reaches Other"
+    );
+    assert!(retainer_path(&s, &a, 0).is_empty());
+}
+
+#[test]
+fn summary_rows() {
+    let s = parse(TINY.as_bytes()).unwrap();
+    let a = Analysis::new(&s);
+    let rows: Vec<(String, u64, u64, u64)> = summary(&s, &a)
+        .into_iter()
+        .map(|r| (r.name, r.count, r.self_bytes, r.retained_bytes))
+        .collect();
+    let expected = [
+        ("global", 1, 100, 216),
+        ("Map", 1, 72, 116),
+        ("Session", 1, 24, 44),
+        ("(string)", 1, 20, 20),
+        ("Other", 1, 16, 16),
+    ];
+    let expected: Vec<(String, u64, u64, u64)> = expected
+        .iter()
+        .map(|&(n, c, s, r)| (n.to_owned(), c, s, r))
+        .collect();
+    assert_eq!(rows, expected);
+}
+
+#[test]
+fn id_helpers() {
+    let s = parse(TINY.as_bytes()).unwrap();
+    let ids = IdSet::from_snapshot(&s);
+    assert_eq!(ids.len(), 8);
+    assert!(ids.contains(11) && !ids.contains(12));
+    assert_eq!(IdIndex::new(&s).ordinal(11), Some(5));
+    assert_eq!(IdIndex::new(&s).ordinal(4), None);
+    assert!(new_objects(&ids, &s).is_empty());
+    assert_eq!(surviving_objects(&ids, &s).len(), 8);
+    assert_eq!(birth_bucket(5, &[4, 10]), 1);
+    assert_eq!(birth_bucket(4, &[4, 10]), 0);
+    assert_eq!(birth_bucket(11, &[4, 10]), 2);
+}
+
+#[test]
+fn empty_input_is_truncated_at_zero() {
+    let err = parse(b"").unwrap_err();
+    assert!(err.is_truncated());
+    assert_eq!(err.offset(), Some(0));
+    assert!(err.to_string().contains("empty input"), "{err}");
+}
+
+#[test]
+fn every_truncation_is_an_error_with_an_offset() {
+    let bytes = TINY.as_bytes();
+    for cut in 1..bytes.len() {
+        let err = parse(&bytes[..cut])
+            .err()
+            .unwrap_or_else(|| panic!("a prefix of {cut} bytes parsed"));
+        assert!(err.offset().is_some(), "{err}");
+        if err.is_truncated() {
+            assert_eq!(err.offset(), Some(cut as u64), "{err}");
+        }
+    }
+}
+
+#[test]
+fn corrupt_number_names_its_byte() {
+    let at = TINY.find("\"edges\":[1,1,14").unwrap() + "\"edges\":[1,1,1".len();
+    let mut bytes = TINY.as_bytes().to_vec();
+    bytes[at] = b'x';
+    let err = parse(&bytes).unwrap_err();
+    assert!(err.is_syntax());
+    assert_eq!(err.offset(), Some(at as u64));
+    assert!(err.to_string().contains("\"edges\""), "{err}");
+    // The same error when the bad byte arrives in its own chunk.
+    let err = parse_chunks([&bytes[..at], &bytes[at..]]).unwrap_err();
+    assert_eq!(err.offset(), Some(at as u64));
+}
+
+#[test]
+fn not_a_snapshot() {
+    let err = parse(br#"{"a":1,"b":[1,{"c":"]"}]}"#).unwrap_err();
+    assert!(err.is_format());
+    assert!(err.to_string().contains("no \"snapshot\""), "{err}");
+    let err = parse(b"[1,2]").unwrap_err();
+    assert!(err.is_syntax());
+    assert_eq!(err.offset(), Some(0));
+    let err = parse(b"\x89PNG\r\n").unwrap_err();
+    assert_eq!(err.offset(), Some(0));
+    let err = parse(b"{} trailing").unwrap_err();
+    assert_eq!(err.offset(), Some(3));
+}
+
+#[test]
+fn inconsistent_snapshots_are_format_errors() {
+    let cases = [
+        ("\"edge_count\":7", "\"edge_count\":6", "edge_count"),
+        (",3,7,28\n", ",3,7,29\n", "multiple"),
+        (",2,6,49]", ",2,6,56]", "past the last node"),
+        (",3,5,13,16,0,0,0\n", ",30,5,13,16,0,0,0\n", "node type 30"),
+        ("\"strings\":[\"\",", "\"strings\":[", "strings"),
+        (
+            "\"nodes\":[9,0,1,0,2",
+            "\"nodes\":[9,0,1,0,3",
+            "edge counts add up",
+        ),
+        (
+            "\"type\",\"name\",\"id\"",
+            "\"type\",\"nom\",\"id\"",
+            "lacks \"name\"",
+        ),
+    ];
+    for (from, to, says) in cases {
+        assert!(TINY.contains(from), "{from}");
+        let text = TINY.replacen(from, to, 1);
+        let err = parse(text.as_bytes()).unwrap_err();
+        assert!(err.offset().is_some(), "{err}");
+        assert!(err.to_string().contains(says), "{from} → {err}");
+    }
+}
+
+#[test]
+fn bad_escapes_and_control_characters() {
+    for (from, to) in [
+        ("\"Map\"", "\"M\\xp\""),
+        ("\"Map\"", "\"M\\u12G4\""),
+        ("\"Map\"", "\"M\u{1}p\""),
+    ] {
+        let text = TINY.replacen(from, to, 1);
+        let err = parse(text.as_bytes()).unwrap_err();
+        assert!(err.is_syntax(), "{err}");
+        let at = TINY.find(from).unwrap() as u64;
+        let offset = err.offset().unwrap();
+        assert!(offset > at && offset <= at + 6, "{err}");
+    }
+}
+
+#[test]
+fn no_single_byte_mutation_panics() {
+    let bytes = TINY.as_bytes();
+    for at in 0..bytes.len() {
+        for replacement in [b'0', b'9', b'[', b']', b'"', b'\\', b',', b'{', 0xff] {
+            let mut mutated = bytes.to_vec();
+            mutated[at] = replacement;
+            if let Ok(s) = parse(&mutated) {
+                let a = Analysis::new(&s);
+                let _ = summary(&s, &a);
+                for n in 0..s.node_count() {
+                    let _ = retainer_path(&s, &a, n);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn feed_after_error_is_refused() {
+    let mut parser = Parser::new();
+    assert!(parser.feed(b"[").is_err());
+    assert!(parser.feed(b"{").is_err());
+}
