@@ -404,3 +404,49 @@ async fn user_inspector_flags_are_dropped_with_a_warning() {
         .unwrap();
     assert_eq!(limit, true);
 }
+
+#[tokio::test]
+async fn ready_by_http_timeout_says_connection_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "app.js", "setInterval(() => {}, 1000);");
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let url = format!("http://127.0.0.1:{closed}/health");
+    let ready = Ready::Http {
+        url: url.clone(),
+        log: None,
+    };
+    let mut tree =
+        ProcessTree::spawn(&target(dir.path(), &["node", "app.js"], ready), &quiet()).unwrap();
+    let error = tree.wait_ready(Duration::from_secs(1)).await.unwrap_err();
+    assert!(error.is_timeout());
+    assert_eq!(
+        error.to_string(),
+        format!("not ready after 1 s: GET {url}: connection refused")
+    );
+}
+
+#[tokio::test]
+async fn delay_readiness_fails_fast_when_the_target_dies() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "app.js",
+        "setTimeout(() => { throw new Error('crashed while starting'); }, 100);",
+    );
+    let ready = Ready::Delay(Duration::from_secs(60));
+    let mut tree =
+        ProcessTree::spawn(&target(dir.path(), &["node", "app.js"], ready), &quiet()).unwrap();
+    let error = tree.wait_ready(Duration::from_secs(120)).await.unwrap_err();
+    assert!(error.is_exited(), "{error}");
+    let shown = error.to_string();
+    assert!(
+        shown.starts_with(
+            "target exited with status 1 before it was ready\nlast lines of its stderr:\n"
+        ),
+        "{shown}"
+    );
+    assert!(shown.contains("Error: crashed while starting"), "{shown}");
+}
