@@ -49,7 +49,7 @@ impl AgentDir {
         }
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))
             .map_err(|error| io("restrict the temporary directory", error))?;
-        let agent = dir.path().join("agent.js");
+        let agent = dir.path().join("agent.cjs");
         let mut file = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -61,8 +61,10 @@ impl AgentDir {
         Ok(AgentDir { dir })
     }
 
+    /// `.cjs`: a `package.json` with `"type": "module"` above the temporary directory must not
+    /// turn the agent into an ES module (which `--require` could not load).
     pub(crate) fn script(&self) -> PathBuf {
-        self.dir.path().join("agent.js")
+        self.dir.path().join("agent.cjs")
     }
 
     pub(crate) fn socket(&self) -> PathBuf {

@@ -111,7 +111,9 @@ fn emit(
     }
     if let Some(prefix) = &sink.forward_prefix {
         if !is_inspector_noise(&line) {
-            eprintln!("{prefix} {line}");
+            // Not eprintln!: a closed stderr must not panic the drain (the target would then
+            // block on a full pipe).
+            let _ = writeln!(std::io::stderr().lock(), "{prefix} {line}");
         }
     }
     on_line(stream, &line);
