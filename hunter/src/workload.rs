@@ -61,7 +61,7 @@ impl WorkloadError {
         self.kind == Kind::Thrown
     }
 
-    /// The inspector connection to the main process closed (the target probably exited).
+    /// The main process exited, or its inspector connection closed, during the workload.
     pub fn is_inspector_lost(&self) -> bool {
         self.kind == Kind::InspectorLost
     }
@@ -152,14 +152,31 @@ impl Driver {
                 let path = path.clone();
                 self.call_module(&path, "teardown", None).await?;
                 let forget = format!("delete {MODULE_GLOBAL}");
-                self.session
-                    .evaluate(&forget)
-                    .await
-                    .map_err(|error| from_cdp(&format!("{} teardown", path.display()), error))?;
+                self.evaluate(&format!("{} teardown", path.display()), &forget)
+                    .await?;
                 self.module_loaded = false;
             }
         }
         Ok(())
+    }
+
+    /// Evaluates in the main process. A process that exits meanwhile never answers when a
+    /// client asked to be told (`NodeRuntime.waitingForDisconnect`), and otherwise answers
+    /// "Execution context was destroyed": both become "the main process exited during …".
+    async fn evaluate(
+        &self,
+        context: &str,
+        expression: &str,
+    ) -> Result<serde_json::Value, WorkloadError> {
+        use futures::StreamExt;
+        let mut exiting = self.session.subscribe("NodeRuntime.waitingForDisconnect");
+        tokio::select! {
+            result = self.session.evaluate(expression) => result.map_err(|error| from_cdp(context, error)),
+            Some(_) = exiting.next() => Err(WorkloadError::new(
+                Kind::InspectorLost,
+                format!("the main process exited during {context}"),
+            )),
+        }
     }
 
     async fn eval(&self, snippet: &str) -> Result<(), WorkloadError> {
@@ -169,10 +186,7 @@ impl Driver {
         let expression = format!(
             "(async (require) => {{ {snippet}\n}})(require).then(() => undefined)\n//# sourceURL=workload.eval"
         );
-        self.session
-            .evaluate(&expression)
-            .await
-            .map_err(|error| from_cdp("the eval workload", error))?;
+        self.evaluate("the eval workload", &expression).await?;
         Ok(())
     }
 
@@ -203,13 +217,16 @@ impl Driver {
   return {{ iteration: !!workload.iteration, exports: Object.keys(loaded || {{}}) }};
 }})(require)"#
         );
-        let answer = self.session.evaluate(&expression).await.map_err(|error| {
-            let mut error = from_cdp(&format!("loading {}", path.display()), error);
-            if error.kind == Kind::Thrown {
-                error.kind = Kind::Module;
-            }
-            error
-        })?;
+        let context = format!("loading {}", path.display());
+        let answer = self
+            .evaluate(&context, &expression)
+            .await
+            .map_err(|mut error| {
+                if error.kind == Kind::Thrown {
+                    error.kind = Kind::Module;
+                }
+                error
+            })?;
         if answer.get("iteration").and_then(serde_json::Value::as_bool) != Some(true) {
             let exports: Vec<String> = answer
                 .get("exports")
@@ -249,10 +266,7 @@ impl Driver {
             "(async () => {{ const workload = {MODULE_GLOBAL}; if (workload && workload.{function}) await workload.{function}({argument}); }})()"
         );
         let context = format!("{} {function}()", path.display());
-        self.session
-            .evaluate(&expression)
-            .await
-            .map_err(|error| from_cdp(&context, error))?;
+        self.evaluate(&context, &expression).await?;
         Ok(())
     }
 
@@ -386,6 +400,15 @@ fn from_cdp(context: &str, error: cdp::Error) -> WorkloadError {
             message: format!("{context} threw {shown}"),
             stack: exception.stack.clone(),
         };
+    }
+    let context_destroyed = error
+        .protocol_message()
+        .is_some_and(|message| message.contains("Execution context was destroyed"));
+    if context_destroyed {
+        return WorkloadError::new(
+            Kind::InspectorLost,
+            format!("the main process exited during {context}"),
+        );
     }
     if error.is_closed() {
         return WorkloadError::new(

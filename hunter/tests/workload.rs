@@ -284,3 +284,38 @@ async fn exec_runs_in_the_scenario_dir_and_reports_failures() {
         "cannot start `no-such-client`: No such file or directory"
     );
 }
+
+#[tokio::test]
+async fn main_process_exiting_during_eval_is_reported_as_such() {
+    let snippet = "eval = \"setTimeout(() => process.exit(7), 20); await new Promise(() => {})\"";
+    let mut running = start(snippet, &[]).await;
+    let error = running.driver.iteration(0).await.unwrap_err();
+    assert!(error.is_inspector_lost(), "{error}");
+    assert_eq!(
+        error.to_string(),
+        "the main process exited during the eval workload"
+    );
+}
+
+#[tokio::test]
+async fn main_process_exiting_is_reported_when_a_client_waits_for_disconnect() {
+    let snippet = "eval = \"setTimeout(() => process.exit(7), 20); await new Promise(() => {})\"";
+    let mut running = start(snippet, &[]).await;
+    running
+        .session
+        .send(
+            "NodeRuntime.notifyWhenWaitingForDisconnect",
+            serde_json::json!({ "enabled": true }),
+        )
+        .await
+        .unwrap();
+    let error = tokio::time::timeout(Duration::from_secs(20), running.driver.iteration(0))
+        .await
+        .expect("no hang")
+        .unwrap_err();
+    assert!(error.is_inspector_lost(), "{error}");
+    assert_eq!(
+        error.to_string(),
+        "the main process exited during the eval workload"
+    );
+}
