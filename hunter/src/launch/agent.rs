@@ -84,8 +84,10 @@ pub(crate) struct Announcement {
     pub(crate) title: String,
 }
 
-/// Scripts of package managers whose own Node process only runs another command: `npm run`,
-/// `npx`, yarn, pnpm, corepack. They are not hunted (their heap is not the user's program).
+/// Scripts whose own Node process only starts another Node process that runs the user's
+/// program: the package managers (`npm run`, `npx`, yarn, pnpm, corepack) and the restarting
+/// or compiling launchers tsx and nodemon. They are not hunted (their heap is not the user's
+/// program), and a descendant of theirs can be the main process.
 pub(crate) fn is_package_runner(argv: &[String]) -> bool {
     let Some(script) = argv.get(1) else {
         return false;
@@ -94,7 +96,7 @@ pub(crate) fn is_package_runner(argv: &[String]) -> bool {
         .file_name()
         .and_then(|name| name.to_str())
         .unwrap_or("");
-    matches!(
+    let known_name = matches!(
         name,
         "npm"
             | "npx"
@@ -110,7 +112,10 @@ pub(crate) fn is_package_runner(argv: &[String]) -> bool {
             | "pnpm.js"
             | "corepack"
             | "corepack.js"
-    )
+            | "tsx"
+            | "nodemon"
+    );
+    known_name || script.contains("/tsx/dist/cli.") || script.contains("/nodemon/bin/nodemon.js")
 }
 
 /// The parent pid of a live process, from /proc.
@@ -161,4 +166,50 @@ pub(crate) fn ancestors_up_to(pid: u32, first_parent: u32, root: u32) -> Option<
         current = parent_of(current)?;
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(words: &[&str]) -> Vec<String> {
+        words.iter().map(|word| word.to_string()).collect()
+    }
+
+    #[test]
+    fn package_runners_are_recognised_by_their_script() {
+        assert!(is_package_runner(&argv(&[
+            "/usr/bin/node",
+            "/usr/bin/npm",
+            "run",
+            "start"
+        ])));
+        assert!(is_package_runner(&argv(&[
+            "node",
+            "/usr/lib/node_modules/npm/bin/npx-cli.js"
+        ])));
+        assert!(is_package_runner(&argv(&[
+            "node",
+            "/app/node_modules/tsx/dist/cli.mjs",
+            "s.ts"
+        ])));
+        assert!(is_package_runner(&argv(&[
+            "node",
+            "/app/node_modules/.bin/nodemon",
+            "s.js"
+        ])));
+        assert!(!is_package_runner(&argv(&["node", "/app/server.js"])));
+        assert!(!is_package_runner(&argv(&["node"])));
+    }
+
+    #[test]
+    fn parent_and_argv_of_this_process() {
+        let me = std::process::id();
+        assert_eq!(parent_of(me), Some(std::os::unix::process::parent_id()));
+        assert_eq!(argv_of(me)[0], std::env::args().next().unwrap());
+        assert_eq!(
+            ancestors_up_to(me, parent_of(me).unwrap(), parent_of(me).unwrap()),
+            Some(vec![parent_of(me).unwrap()])
+        );
+    }
 }

@@ -14,9 +14,9 @@
 //!
 //! Which process is "main": the spawned process when it is Node; otherwise (a shell wrapper,
 //! `npm run`, `npx`) the first announced Node process descending from it with no other hunted
-//! Node process in between. The package managers' own Node processes (npm, npx, yarn, pnpm,
-//! corepack) are not hunted at all: no [`ProcessEvent::Started`] is sent for them, but they are
-//! killed with the rest of the tree.
+//! Node process in between. The package managers' and launchers' own Node processes (npm, npx,
+//! yarn, pnpm, corepack, tsx, nodemon) are not hunted at all: no [`ProcessEvent::Started`] is
+//! sent for them, but they are killed with the rest of the tree.
 
 mod agent;
 mod cleanup;
