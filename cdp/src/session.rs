@@ -124,7 +124,9 @@ impl Session {
         }
     }
 
-    /// Sends a command and waits for its `result`, with no timeout.
+    /// Sends a command and waits for its `result`, with no timeout. The result comes back as
+    /// sent: a `Runtime.evaluate` that threw is `Ok` here with `exceptionDetails` inside; use
+    /// [`Session::evaluate`] or `call(&Evaluate)` to get it as an error.
     pub async fn send(&self, method: &str, params: Value) -> Result<Value> {
         let reply = self.request(method, &params, None).await?;
         decode_reply(method, &reply)
@@ -169,11 +171,24 @@ impl Session {
     /// (`null` for `undefined`). A throw or rejection is an error with [`Error::is_exception`].
     /// `require` is available.
     pub async fn evaluate(&self, expression: &str) -> Result<Value> {
+        self.evaluate_inner(expression, None).await
+    }
+
+    /// [`Session::evaluate`] failing with [`Error::is_timeout`] after `timeout`.
+    pub async fn evaluate_with_timeout(
+        &self,
+        expression: &str,
+        timeout: Duration,
+    ) -> Result<Value> {
+        self.evaluate_inner(expression, Some(timeout)).await
+    }
+
+    async fn evaluate_inner(&self, expression: &str, timeout: Option<Duration>) -> Result<Value> {
         let command = Evaluate::new(expression)
             .await_promise()
             .return_by_value()
             .include_command_line_api();
-        let reply = self.call(&command).await?;
+        let reply = self.call_inner(&command, timeout).await?;
         Ok(reply.result.value.unwrap_or(Value::Null))
     }
 

@@ -159,9 +159,13 @@ async fn a_timed_out_call_fails_alone_and_its_late_reply_is_dropped() {
     assert_eq!(error.timeout_duration(), Some(Duration::from_millis(200)));
     assert!(!node.session.is_closed());
     assert_eq!(
-        within(10, node.session.evaluate("'meanwhile'"))
-            .await
-            .unwrap(),
+        within(
+            10,
+            node.session
+                .evaluate_with_timeout("'meanwhile'", Duration::from_secs(5))
+        )
+        .await
+        .unwrap(),
         json!("meanwhile")
     );
     // Let the late reply arrive, then check the session still works.
