@@ -175,7 +175,7 @@ async fn write_snapshot(session: &cdp::Session, output: &Path) -> Result<u64, Fa
     let temp = tempfile::Builder::new()
         .prefix(".hunter-snapshot")
         .tempfile_in(dir)
-        .map_err(|e| cannot_write(&e))?;
+        .map_err(|e| cannot_write(&io_reason(&e)))?;
     let mut file = tokio::fs::File::from_std(temp.reopen().map_err(|e| cannot_write(&e))?);
     let written = session
         .heap_snapshot(cdp::TakeHeapSnapshot::default())
@@ -192,6 +192,15 @@ async fn write_snapshot(session: &cdp::Session, output: &Path) -> Result<u64, Fa
     drop(file);
     temp.persist(output).map_err(|e| cannot_write(&e.error))?;
     Ok(written)
+}
+
+/// An I/O error's reason without the "(os error N)" and temporary-path noise.
+fn io_reason(error: &std::io::Error) -> String {
+    let text = error.to_string();
+    match text.find(" (os error ") {
+        Some(at) => text[..at].to_string(),
+        None => text,
+    }
 }
 
 /// The websocket URL of the first target of the inspector at `host_port`.
