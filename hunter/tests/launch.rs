@@ -308,7 +308,7 @@ async fn shell_wrapper_main_is_the_node_process() {
 }
 
 #[tokio::test]
-async fn npm_run_hunts_the_script_not_npm() {
+async fn npm_run_main_is_npm_and_the_script_is_a_child() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "tree.js", TREE);
     write(
@@ -319,19 +319,19 @@ async fn npm_run_hunts_the_script_not_npm() {
     let target = target(dir.path(), &["npm", "run", "start"], Ready::Inspector);
     let mut tree = ProcessTree::spawn(&target, &quiet()).unwrap();
     tree.wait_ready(GENEROUS).await.unwrap();
-    let processes = started(&mut tree, 4).await;
+    let processes = started(&mut tree, 5).await;
     let written = pids_written(dir.path());
-    assert_eq!(tree.main_pid(), Some(written["main"]));
-    let announced: BTreeSet<u32> = processes.iter().map(|process| process.pid).collect();
-    assert_eq!(
-        announced,
-        written.values().copied().collect::<BTreeSet<_>>()
-    );
-    // npm's own Node process is not hunted but is killed with the tree.
     let npm = tree.spawned_pid();
-    assert!(!announced.contains(&npm));
-    assert!(tree.live_pids().contains(&npm));
-    let pids: Vec<u32> = announced.into_iter().chain([npm]).collect();
+    assert_eq!(tree.main_pid(), Some(npm));
+    let main = tree.main_process().unwrap();
+    assert!(main.command[1].ends_with("npm"), "{main:?}");
+    let children: BTreeSet<u32> = processes
+        .iter()
+        .filter(|process| process.role == Role::Child)
+        .map(|process| process.pid)
+        .collect();
+    assert_eq!(children, written.values().copied().collect::<BTreeSet<_>>());
+    let pids: Vec<u32> = processes.iter().map(|process| process.pid).collect();
     drop(tree);
     assert_all_gone(&pids).await;
 }

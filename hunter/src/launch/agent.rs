@@ -12,7 +12,7 @@
 
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Deserialize;
 
@@ -84,59 +84,12 @@ pub(crate) struct Announcement {
     pub(crate) title: String,
 }
 
-/// Scripts whose own Node process only starts another Node process that runs the user's
-/// program: the package managers (`npm run`, `npx`, yarn, pnpm, corepack) and the restarting
-/// or compiling launchers tsx and nodemon. They are not hunted (their heap is not the user's
-/// program), and a descendant of theirs can be the main process.
-pub(crate) fn is_package_runner(argv: &[String]) -> bool {
-    let Some(script) = argv.get(1) else {
-        return false;
-    };
-    let name = Path::new(script)
-        .file_name()
-        .and_then(|name| name.to_str())
-        .unwrap_or("");
-    let known_name = matches!(
-        name,
-        "npm"
-            | "npx"
-            | "npm-cli.js"
-            | "npx-cli.js"
-            | "yarn"
-            | "yarn.js"
-            | "yarn.cjs"
-            | "yarnpkg"
-            | "pnpm"
-            | "pnpx"
-            | "pnpm.cjs"
-            | "pnpm.js"
-            | "corepack"
-            | "corepack.js"
-            | "tsx"
-            | "nodemon"
-    );
-    known_name || script.contains("/tsx/dist/cli.") || script.contains("/nodemon/bin/nodemon.js")
-}
-
 /// The parent pid of a live process, from /proc.
 pub(crate) fn parent_of(pid: u32) -> Option<u32> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // "pid (comm) state ppid …": comm may contain spaces and parentheses.
     let after = &stat[stat.rfind(')')? + 1..];
     after.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// argv of a live process, from /proc.
-pub(crate) fn argv_of(pid: u32) -> Vec<String> {
-    std::fs::read(format!("/proc/{pid}/cmdline"))
-        .map(|bytes| {
-            bytes
-                .split(|byte| *byte == 0)
-                .filter(|word| !word.is_empty())
-                .map(|word| String::from_utf8_lossy(word).into_owned())
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// True when a live process runs the node binary.
@@ -172,41 +125,10 @@ pub(crate) fn ancestors_up_to(pid: u32, first_parent: u32, root: u32) -> Option<
 mod tests {
     use super::*;
 
-    fn argv(words: &[&str]) -> Vec<String> {
-        words.iter().map(|word| word.to_string()).collect()
-    }
-
     #[test]
-    fn package_runners_are_recognised_by_their_script() {
-        assert!(is_package_runner(&argv(&[
-            "/usr/bin/node",
-            "/usr/bin/npm",
-            "run",
-            "start"
-        ])));
-        assert!(is_package_runner(&argv(&[
-            "node",
-            "/usr/lib/node_modules/npm/bin/npx-cli.js"
-        ])));
-        assert!(is_package_runner(&argv(&[
-            "node",
-            "/app/node_modules/tsx/dist/cli.mjs",
-            "s.ts"
-        ])));
-        assert!(is_package_runner(&argv(&[
-            "node",
-            "/app/node_modules/.bin/nodemon",
-            "s.js"
-        ])));
-        assert!(!is_package_runner(&argv(&["node", "/app/server.js"])));
-        assert!(!is_package_runner(&argv(&["node"])));
-    }
-
-    #[test]
-    fn parent_and_argv_of_this_process() {
+    fn parent_and_ancestry_of_this_process() {
         let me = std::process::id();
         assert_eq!(parent_of(me), Some(std::os::unix::process::parent_id()));
-        assert_eq!(argv_of(me)[0], std::env::args().next().unwrap());
         assert_eq!(
             ancestors_up_to(me, parent_of(me).unwrap(), parent_of(me).unwrap()),
             Some(vec![parent_of(me).unwrap()])

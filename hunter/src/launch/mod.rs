@@ -12,11 +12,11 @@
 //! - `cleanup`: the process-global registry behind [`kill_all_registered`] and
 //!   [`install_cleanup_handlers`].
 //!
-//! Which process is "main": the spawned process when it is Node; otherwise (a shell wrapper,
-//! `npm run`, `npx`) the first announced Node process descending from it with no other hunted
-//! Node process in between. The package managers' and launchers' own Node processes (npm, npx,
-//! yarn, pnpm, corepack, tsx, nodemon) are not hunted at all: no [`ProcessEvent::Started`] is
-//! sent for them, but they are killed with the rest of the tree.
+//! Which process is "main" (SPEC §2: "the main process started by `[target]`"): the spawned
+//! process when it is Node — for `npm run start` that is npm's own Node process, and the script
+//! is its child, as the corpus scenario `tree-npm-run-leak` expects; otherwise (a shell wrapper)
+//! the first announced Node process descending from it with no other Node process in between.
+//! Every other Node process of the tree is a child.
 
 mod agent;
 mod cleanup;

@@ -94,7 +94,6 @@ struct State {
     spawned_pid: u32,
     spawned_exit: Option<ExitStatus>,
     processes: Vec<Known>,
-    runners: Vec<u32>,
     main: Option<u32>,
     ready_log: Option<Regex>,
     captures: Option<Placeholders>,
@@ -124,15 +123,10 @@ impl State {
         else {
             return false;
         };
-        // A Node ancestor that is not a package runner is (or will be, once its announcement
-        // arrives) the main process.
-        !chain.iter().any(|pid| {
-            if self.runners.contains(pid) {
-                return false;
-            }
-            self.is_hunted(*pid)
-                || (agent::runs_node(*pid) && !agent::is_package_runner(&agent::argv_of(*pid)))
-        })
+        // A Node ancestor is (or will be, once its announcement arrives) the main process.
+        !chain
+            .iter()
+            .any(|pid| self.is_hunted(*pid) || agent::runs_node(*pid))
     }
 }
 
@@ -191,10 +185,6 @@ impl Shared {
     fn on_announcement(&self, announcement: Announcement) {
         self.registration.add_pid(announcement.pid as i32);
         let mut state = self.state();
-        if agent::is_package_runner(&announcement.argv) {
-            state.runners.push(announcement.pid);
-            return;
-        }
         let role = if state.main.is_none() && state.is_main_candidate(&announcement) {
             state.main = Some(announcement.pid);
             Role::Main
@@ -365,7 +355,6 @@ impl ProcessTree {
                 spawned_pid,
                 spawned_exit: None,
                 processes: Vec::new(),
-                runners: Vec::new(),
                 main: None,
                 ready_log,
                 captures: None,
@@ -451,7 +440,7 @@ impl ProcessTree {
         self.shared.state().main
     }
 
-    /// Every Node process that announced itself so far (not package runners), in order.
+    /// Every Node process that announced itself so far, in order.
     pub fn processes(&self) -> Vec<NodeProcess> {
         self.shared
             .state()
@@ -470,8 +459,8 @@ impl ProcessTree {
             .any(|known| known.process.pid == pid && known.alive)
     }
 
-    /// Every pid hunter would kill now: announced processes still running (package runners
-    /// included). The process group is killed as well.
+    /// Every pid hunter would kill now: announced processes still running. The process group
+    /// is killed as well.
     pub fn live_pids(&self) -> Vec<u32> {
         self.shared
             .registration
