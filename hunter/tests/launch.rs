@@ -450,3 +450,33 @@ async fn delay_readiness_fails_fast_when_the_target_dies() {
     );
     assert!(shown.contains("Error: crashed while starting"), "{shown}");
 }
+
+#[tokio::test]
+async fn child_whose_fixed_inspector_port_is_taken_still_gets_one() {
+    let dir = tempfile::tempdir().unwrap();
+    // The program forks a child with a fixed inspector port that is already taken: Node starts
+    // the child without an inspector; the agent opens one on a free loopback port.
+    write(
+        dir.path(),
+        "main.js",
+        r#"
+const holder = require('net').createServer().listen(0, '127.0.0.1', () => {
+  const port = holder.address().port;
+  require('fs').writeFileSync(__dirname + '/taken-port', String(port));
+  require('child_process').fork(__dirname + '/child.js', [], {
+    execArgv: ['--inspect=127.0.0.1:' + port], silent: true,
+  });
+});
+setInterval(() => {}, 1000);
+"#,
+    );
+    write(dir.path(), "child.js", "setInterval(() => {}, 1000);");
+    let target = target(dir.path(), &["node", "main.js"], Ready::Inspector);
+    let mut tree = ProcessTree::spawn(&target, &quiet()).unwrap();
+    let processes = started(&mut tree, 2).await;
+    let taken = std::fs::read_to_string(dir.path().join("taken-port")).unwrap();
+    let child = processes.iter().find(|p| p.role == Role::Child).unwrap();
+    let url = child.ws_url.as_deref().unwrap();
+    assert!(!url.contains(&format!(":{taken}/")), "{url}");
+    assert_eq!(pid_over_inspector(url).await, child.pid);
+}
