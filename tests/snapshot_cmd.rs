@@ -204,6 +204,22 @@ fn a_pid_that_is_not_node_is_not_signalled() {
 }
 
 #[test]
+fn a_pid_with_no_process_is_bad_usage() {
+    let mut finished = Command::new("true").spawn().expect("true");
+    let pid = finished.id();
+    finished.wait().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("never.heapsnapshot");
+    let run = snapshot(&pid.to_string(), &output);
+    assert_eq!(run.code(), Some(2), "{}", run.describe());
+    assert!(
+        run.stderr.contains(&format!("there is no process {pid}")),
+        "{}",
+        run.describe()
+    );
+}
+
+#[test]
 fn an_unreachable_host_port_exits_3_naming_it() {
     // Port 1 on loopback: nothing listens there, the connection is refused at once.
     let dir = tempfile::tempdir().unwrap();

@@ -236,6 +236,31 @@ fn ctrl_c_ends_the_watch_with_a_summary() {
 }
 
 #[test]
+fn a_process_that_closes_its_inspector_is_reported_lost_with_exit_3() {
+    let marker = unique_marker("watch-lost");
+    let _guard = leftovers(&marker);
+    let (dir, path) = script(
+        &marker,
+        "setTimeout(() => require('inspector').close(), 1000); setInterval(() => {}, 100);",
+    );
+    let json = dir.path().join("watch.json");
+    let run = watch_for_3s(&path, &json);
+    assert_eq!(run.code(), Some(3), "{}", run.describe());
+    assert!(
+        run.stderr.contains("lost the inspector of process"),
+        "{}",
+        run.describe()
+    );
+    let report = read_json(&json);
+    assert_eq!(report["complete"], false, "{report:#}");
+    assert_eq!(
+        with_role(&report, "main")[0]["end"],
+        "inspector_lost",
+        "{report:#}"
+    );
+}
+
+#[test]
 fn a_command_that_cannot_start_exits_3() {
     let run = run_hunter(["watch", "--", "hunter-no-such-command"], LIMIT);
     assert_eq!(run.code(), Some(3), "{}", run.describe());

@@ -262,7 +262,14 @@ async fn open_inspector_of(pid: i32) -> Result<(String, bool), Failure> {
 /// The program process `pid` runs (`/proc/PID/exe`).
 fn executable_of(pid: i32) -> Result<PathBuf, Failure> {
     let path = format!("/proc/{pid}/exe");
-    std::fs::read_link(&path).map_err(|e| (EXIT_USAGE, format!("no process {pid} ({path}: {e})")))
+    std::fs::read_link(&path).map_err(|e| {
+        let message = if e.kind() == std::io::ErrorKind::NotFound {
+            format!("there is no process {pid}")
+        } else {
+            format!("cannot inspect process {pid} ({path}: {})", io_reason(&e))
+        };
+        (EXIT_USAGE, message)
+    })
 }
 
 /// `node`, `nodejs`, `node20`…: a file name starting with "node".
@@ -277,7 +284,7 @@ fn is_node(executable: &Path) -> bool {
 fn catches_sigusr1(pid: i32) -> Result<bool, Failure> {
     let path = format!("/proc/{pid}/status");
     let status = std::fs::read_to_string(&path)
-        .map_err(|e| (EXIT_USAGE, format!("no process {pid} ({path}: {e})")))?;
+        .map_err(|e| (EXIT_USAGE, format!("cannot read {path}: {}", io_reason(&e))))?;
     let caught = status
         .lines()
         .find_map(|line| line.strip_prefix("SigCgt:"))

@@ -25,8 +25,12 @@ use super::EXIT_USAGE;
 /// sample. At the end (--duration elapsed, the command exited, or Ctrl-C) it stops whatever it
 /// started and prints, per process, the first/last/min/max heap used and its growth rate.
 ///
-/// "grows steadily" (a positive least-squares slope with R² > 0.8 over at least 5 samples) is
-/// a hint that something accumulates, not a verdict: `hunter run` finds out what.
+/// "grows steadily" (a least-squares line through heap used with R² > 0.8 over at least 5
+/// samples, rising by 1 MiB or more) is a hint that something accumulates, not a verdict:
+/// `hunter run` finds out what.
+///
+/// Exit code: 0 when watching completed (whatever the command's own exit code), 3 when the
+/// command could not start, no Node process could be watched, or an inspector was lost.
 ///
 /// Examples:
 ///
