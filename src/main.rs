@@ -20,16 +20,20 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    Run(cli::run::RunArgs),
     Diff(cli::diff::DiffArgs),
     Snapshot(cli::snapshot::SnapshotArgs),
     Summary(cli::summary::SummaryArgs),
+    Watch(cli::watch::WatchArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Run(args) => cli::run::run(args),
         Command::Diff(args) => cli::diff::run(args),
         Command::Snapshot(args) => cli::snapshot::run(args),
         Command::Summary(args) => cli::summary::run(args),
+        Command::Watch(args) => cli::watch::run(args),
     }
 }

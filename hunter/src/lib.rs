@@ -16,6 +16,7 @@
 //!   decides the exit code.
 
 pub mod analyse;
+pub mod hunt;
 pub mod launch;
 pub mod report;
 pub mod scenario;

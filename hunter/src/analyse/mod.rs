@@ -68,6 +68,25 @@ pub fn group_name(snapshot: &HeapSnapshot, node: u32) -> Option<&str> {
     }
 }
 
+/// Whether an object is kept alone by V8's own bookkeeping (code, scope infos, feedback,
+/// shared function infos): strings and numbers that compilation attaches to functions as they
+/// are first run or re-optimised. They are the engine's, not the program's, and never a leak
+/// the user can fix.
+fn held_by_engine(snapshot: &HeapSnapshot, analysis: &Analysis, node: u32) -> bool {
+    let dominator = analysis.dominator(node);
+    if dominator == node {
+        return false;
+    }
+    match snapshot.node_type_name(dominator) {
+        "code" | "hidden" | "object shape" => true,
+        "object" | "native" => {
+            let name = snapshot.node_name(dominator);
+            name.starts_with("system / ") && name != "system / Context"
+        }
+        _ => false,
+    }
+}
+
 /// Interns group names so that censuses of different snapshots agree on group numbers.
 #[derive(Default)]
 struct GroupNames {
@@ -199,6 +218,9 @@ impl LeakTracker {
             if self.censuses[born_in].group_of(id) != Some(group) {
                 continue;
             }
+            if held_by_engine(last, analysis, node) {
+                continue;
+            }
             let entry = members
                 .entry(group)
                 .or_insert_with(|| GroupMembers::new(iterations));
@@ -208,7 +230,10 @@ impl LeakTracker {
         }
 
         members.retain(|_, m| m.grows_every_iteration());
-        let owners = owning_groups(&members, analysis);
+        let mut owners = owning_groups(&members, analysis);
+        for (primitive, owner) in container_mates(&members, &owners, analysis, &self.groups) {
+            owners.insert(primitive, owner);
+        }
         // Each folded group is listed under the group at the top of its chain of owners.
         let mut included: HashMap<u32, Vec<(u64, u32)>> = HashMap::new();
         for (&owned, &owner) in &owners {
@@ -250,24 +275,36 @@ fn owning_groups(members: &HashMap<u32, GroupMembers>, analysis: &Analysis) -> H
         .iter()
         .flat_map(|(&group, m)| m.nodes.iter().map(move |&(_, node)| (node, group)))
         .collect();
+    // For each member, the group of the nearest dominator outside its own group (None: the
+    // root). Memoised, because members of one group often dominate each other in long chains
+    // (a linked list, a tree of string pieces) and each walk would otherwise climb it all.
+    // Keyed by (node, the walking group): the answer depends on which group is looking.
+    let mut owner_of: HashMap<(u32, u32), Option<u32>> = HashMap::new();
     let mut owners = HashMap::new();
     for (&group, m) in members {
         let mut owned_by: HashMap<u32, usize> = HashMap::new();
         for &(_, node) in &m.nodes {
-            // The nearest dominator that belongs to any leak group decides.
+            let mut climbed = Vec::new();
             let mut at = node;
-            loop {
+            let found = loop {
+                if let Some(&known) = owner_of.get(&(at, group)) {
+                    break known;
+                }
+                climbed.push(at);
                 let dominator = analysis.dominator(at);
                 if dominator == at {
-                    break;
+                    break None;
                 }
-                if let Some(&owner) = group_of.get(&dominator) {
-                    if owner != group {
-                        *owned_by.entry(owner).or_default() += 1;
-                    }
-                    break;
+                match group_of.get(&dominator) {
+                    Some(&owner) if owner != group => break Some(owner),
+                    _ => at = dominator,
                 }
-                at = dominator;
+            };
+            for visited in climbed {
+                owner_of.insert((visited, group), found);
+            }
+            if let Some(owner) = found {
+                *owned_by.entry(owner).or_default() += 1;
             }
         }
         if let Some((&owner, &count)) = owned_by
@@ -302,6 +339,67 @@ fn owning_groups(members: &HashMap<u32, GroupMembers>, analysis: &Analysis) -> H
         }
     }
     owners
+}
+
+/// Groups of primitives (strings, numbers) that sit in the same containers as another group's
+/// objects, mapped to that group: the keys of a Map whose values leak, the labels stored next
+/// to them. They grow with that group and for the same reason.
+fn container_mates(
+    members: &HashMap<u32, GroupMembers>,
+    owners: &HashMap<u32, u32>,
+    analysis: &Analysis,
+    names: &GroupNames,
+) -> Vec<(u32, u32)> {
+    let is_primitive = |group: u32| {
+        matches!(
+            names.names[group as usize].as_str(),
+            "(string)" | "(heap number)" | "(symbol)" | "(bigint)"
+        )
+    };
+    // Where a group's objects live (their immediate dominators), and the objects themselves,
+    // together with those of the groups folded into it: a primitive held by any of them grows
+    // with that group (`args` arrays inside leaked commands hold their strings).
+    let top = |mut group: u32| {
+        for _ in 0..owners.len() {
+            match owners.get(&group) {
+                Some(&owner) => group = owner,
+                None => break,
+            }
+        }
+        group
+    };
+    let mut held_in: HashMap<u32, std::collections::HashSet<u32>> = HashMap::new();
+    for (&group, m) in members.iter().filter(|(&g, _)| !is_primitive(g)) {
+        held_in.entry(top(group)).or_default().extend(
+            m.nodes
+                .iter()
+                .flat_map(|&(_, node)| [analysis.dominator(node), node]),
+        );
+    }
+    let objects: Vec<(u32, std::collections::HashSet<u32>)> = held_in.into_iter().collect();
+    let mut mates = Vec::new();
+    for (&group, m) in members {
+        if !is_primitive(group) || owners.contains_key(&group) {
+            continue;
+        }
+        let best = objects
+            .iter()
+            .map(|(owner, held_in)| {
+                let shared = m
+                    .nodes
+                    .iter()
+                    .filter(|&&(_, node)| held_in.contains(&analysis.dominator(node)))
+                    .count();
+                (shared, std::cmp::Reverse(*owner))
+            })
+            .max();
+        if let Some((shared, std::cmp::Reverse(owner))) = best {
+            if shared * 2 > m.nodes.len() {
+                mates.push((group, owner));
+            }
+        }
+    }
+    mates
 }
 
 /// Sorts leak groups as the report wants them: most bytes per iteration first, then by name so

@@ -1,0 +1,426 @@
+//! The hunt of one scenario: launch → connect → drive → snapshot → analyse.
+//!
+//! [`run`] never fails: whatever goes wrong (the target exits, the workload throws, the hunt
+//! times out) becomes a scenario report with verdict `error`, and everything measured until then
+//! is kept in it. Every process the hunt started is gone when it returns.
+//!
+//! Each iteration ends at a *boundary*: every live heap (each Node process of the tree and each
+//! of their worker threads) is garbage collected and snapshotted, all at once. A process that
+//! appears mid-hunt joins at the next boundary, which is its baseline.
+
+mod collections;
+mod subject;
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use tokio::sync::mpsc;
+
+use crate::launch::{self, LaunchOptions, NodeProcess, ProcessEvent, ProcessTree};
+use crate::report::{Role, ScenarioReport, Verdict};
+use crate::scenario::Scenario;
+use crate::workload::Driver;
+
+use subject::{Identity, Subject};
+
+/// How the user asked the hunt to run, beyond the scenario file.
+#[derive(Debug, Clone, Default)]
+pub struct HuntOptions {
+    /// Overrides `[hunt] iterations`.
+    pub iterations: Option<u32>,
+    /// Overrides `[hunt] warmup`.
+    pub warmup: Option<u32>,
+    /// Write every snapshot into this directory (it opens in Chrome DevTools).
+    pub snapshot_dir: Option<PathBuf>,
+    /// Also save the target's output in this directory.
+    pub log_dir: Option<PathBuf>,
+    /// Do not echo the target's output on stderr.
+    pub quiet_target: bool,
+}
+
+/// Hunts one scenario and reports what it found.
+pub async fn run(scenario: &Scenario, options: &HuntOptions) -> ScenarioReport {
+    let started = Instant::now();
+    let iterations = options.iterations.unwrap_or(scenario.hunt.iterations);
+    let warmup = options.warmup.unwrap_or(scenario.hunt.warmup);
+    let mut hunt = Hunt {
+        scenario,
+        options,
+        iterations,
+        warmup,
+        subjects: Vec::new(),
+        tree: None,
+        joining: None,
+        known_pids: HashSet::new(),
+    };
+    let outcome = tokio::select! {
+        outcome = hunt.drive() => outcome,
+        _ = tokio::time::sleep(scenario.hunt.timeout) => Err(format!(
+            "the hunt did not finish within {} s ([hunt] timeout_s)",
+            scenario.hunt.timeout.as_secs()
+        )),
+    };
+    hunt.finish(outcome.err(), started).await
+}
+
+/// A heap that showed up and waits to be connected: a new process or a new worker thread.
+enum Arrival {
+    Process(NodeProcess),
+    Worker { host: Identity, worker: cdp::Worker },
+}
+
+struct Hunt<'a> {
+    scenario: &'a Scenario,
+    options: &'a HuntOptions,
+    iterations: u32,
+    warmup: u32,
+    subjects: Vec<Subject>,
+    tree: Option<ProcessTree>,
+    /// Heaps that appeared and join at the next boundary.
+    joining: Option<mpsc::UnboundedReceiver<Arrival>>,
+    known_pids: HashSet<u32>,
+}
+
+impl Hunt<'_> {
+    async fn drive(&mut self) -> Result<(), String> {
+        let scenario = self.scenario;
+        progress(
+            scenario,
+            &format!("starting {}", scenario.target.command.join(" ")),
+        );
+        let launch = LaunchOptions {
+            quiet: self.options.quiet_target,
+            label: "app".to_owned(),
+            output_log: self
+                .options
+                .log_dir
+                .as_ref()
+                .map(|dir| dir.join("target-output.log")),
+            scenario_file: Some(scenario.file.clone()),
+        };
+        let mut tree = ProcessTree::spawn(&scenario.target, &launch).map_err(|e| e.to_string())?;
+        let events = tree.events().expect("a new tree hands out its events once");
+        // The tree is kept before waiting, so that it is shut down whatever happens next.
+        let tree = self.tree.insert(tree);
+        let placeholders = tree
+            .wait_ready(scenario.hunt.timeout)
+            .await
+            .map_err(|e| e.to_string())?;
+
+        let (arrivals_tx, arrivals_rx) = mpsc::unbounded_channel();
+        self.joining = Some(arrivals_rx);
+        tokio::spawn(forward_processes(events, arrivals_tx.clone()));
+        let main = self.wait_for_main().await?;
+        let main_session = main.session.clone();
+        self.watch_workers(&main, arrivals_tx.clone());
+        self.subjects.push(main);
+
+        let mut driver = Driver::new(scenario, &placeholders, main_session);
+        driver.setup().await.map_err(|e| e.to_string())?;
+        for i in 0..self.warmup {
+            progress(scenario, &format!("warmup {}/{}", i + 1, self.warmup));
+            driver.iteration(i).await.map_err(|e| e.to_string())?;
+        }
+        self.boundary(0, &arrivals_tx).await?;
+        for i in 0..self.iterations {
+            progress(
+                scenario,
+                &format!("iteration {}/{}", i + 1, self.iterations),
+            );
+            driver
+                .iteration(self.warmup + i)
+                .await
+                .map_err(|e| e.to_string())?;
+            self.boundary(i as usize + 1, &arrivals_tx).await?;
+        }
+        self.explain(&mut driver).await?;
+        driver.teardown().await.map_err(|e| e.to_string())?;
+        Ok(())
+    }
+
+    /// Where were the leaked objects allocated? Snapshots carry allocation stacks only while
+    /// V8 tracks allocations, which slows allocation-heavy code many times over; so the
+    /// measured iterations run untracked, and only heaps that leak run one more iteration
+    /// with tracking on. A failure here loses the allocation sites, never the verdict.
+    async fn explain(&mut self, driver: &mut Driver) -> Result<(), String> {
+        let mut leaking = Vec::new();
+        for (n, subject) in self.subjects.iter_mut().enumerate() {
+            if subject.is_live() && !subject.find_leaks().await.is_empty() {
+                leaking.push(n);
+            }
+        }
+        if leaking.is_empty() {
+            return Ok(());
+        }
+        progress(
+            self.scenario,
+            "one more iteration with allocation tracking, to find where the leaks are allocated",
+        );
+        let mut tracking = Vec::new();
+        for &n in &leaking {
+            if self.subjects[n].start_allocation_tracking().await.is_ok() {
+                tracking.push(n);
+            }
+        }
+        driver
+            .iteration(self.warmup + self.iterations)
+            .await
+            .map_err(|e| e.to_string())?;
+        for n in tracking {
+            let subject = &mut self.subjects[n];
+            if let Err(reason) = subject.explain(&self.scenario.dir).await {
+                progress(
+                    self.scenario,
+                    &format!(
+                        "  {}: no allocation sites ({reason})",
+                        subject.identity.label()
+                    ),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits for the main process to announce itself and connects to it.
+    async fn wait_for_main(&mut self) -> Result<Subject, String> {
+        let joining = self.joining.as_mut().expect("arrivals are set up");
+        while let Some(arrival) = joining.recv().await {
+            if let Arrival::Process(process) = arrival {
+                if process.role == launch::Role::Main {
+                    return connect_process(&process).await;
+                }
+                if !self.scenario.hunt.children {
+                    continue;
+                }
+                // A child that announced itself before the main process is connected later.
+                self.known_pids.insert(process.pid);
+                let subject = connect_process(&process).await;
+                if let Ok(subject) = subject {
+                    self.subjects.push(subject);
+                }
+            }
+        }
+        Err("the target exited before its main Node process could be inspected".to_owned())
+    }
+
+    fn watch_workers(&self, subject: &Subject, arrivals: mpsc::UnboundedSender<Arrival>) {
+        if !self.scenario.hunt.children {
+            return;
+        }
+        let host = subject.identity.clone();
+        let session = subject.session.clone();
+        tokio::spawn(async move {
+            let Ok(mut workers) = session.attach_workers(false).await else {
+                return;
+            };
+            while let Some(worker) = workers.next().await {
+                let arrival = Arrival::Worker {
+                    host: host.clone(),
+                    worker,
+                };
+                if arrivals.send(arrival).is_err() {
+                    return;
+                }
+            }
+        });
+    }
+
+    /// Connects every heap that appeared since the last boundary.
+    async fn admit_arrivals(&mut self, arrivals_tx: &mpsc::UnboundedSender<Arrival>) {
+        let mut arrived = Vec::new();
+        if let Some(joining) = self.joining.as_mut() {
+            while let Ok(arrival) = joining.try_recv() {
+                arrived.push(arrival);
+            }
+        }
+        for arrival in arrived {
+            match arrival {
+                Arrival::Process(process) => {
+                    if !self.scenario.hunt.children || !self.known_pids.insert(process.pid) {
+                        continue;
+                    }
+                    match connect_process(&process).await {
+                        Ok(subject) => {
+                            progress(
+                                self.scenario,
+                                &format!(
+                                    "found {} ({})",
+                                    subject.identity.label(),
+                                    subject.identity.command.join(" ")
+                                ),
+                            );
+                            self.watch_workers(&subject, arrivals_tx.clone());
+                            self.subjects.push(subject);
+                        }
+                        Err(e) => progress(self.scenario, &format!("pid {}: {e}", process.pid)),
+                    }
+                }
+                Arrival::Worker { host, worker } => {
+                    let identity = Identity {
+                        pid: host.pid,
+                        role: Role::Worker,
+                        command: host.command.clone(),
+                        parent_pid: Some(host.pid),
+                        title: Some(worker.info.title.clone()),
+                        url: Some(worker.info.url.clone()),
+                    };
+                    progress(self.scenario, &format!("found {}", identity.label()));
+                    self.subjects
+                        .push(Subject::new(identity, worker.session.clone()));
+                }
+            }
+        }
+    }
+
+    /// Ends an iteration for every live heap at once.
+    async fn boundary(
+        &mut self,
+        index: usize,
+        arrivals_tx: &mpsc::UnboundedSender<Arrival>,
+    ) -> Result<(), String> {
+        self.admit_arrivals(arrivals_tx).await;
+        let snapshot_dir = self.options.snapshot_dir.clone();
+        if let Some(dir) = &snapshot_dir {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+        let measurements = self
+            .subjects
+            .iter_mut()
+            .enumerate()
+            .filter(|(_, s)| s.is_live())
+            .map(|(n, subject)| {
+                let keep = snapshot_dir.as_ref().map(|dir| {
+                    dir.join(format!(
+                        "{}-{}-{}-{index}.heapsnapshot",
+                        subject.identity.role, subject.identity.pid, n
+                    ))
+                });
+                async move {
+                    let result = subject.measure(keep).await;
+                    (subject, result)
+                }
+            });
+        let results = futures::future::join_all(measurements).await;
+        let mut main_lost = None;
+        for (subject, result) in results {
+            match result {
+                Ok(stats) => progress(
+                    self.scenario,
+                    &format!(
+                        "  {}: heap {} · snapshot {}",
+                        subject.identity.label(),
+                        human_bytes(stats.heap_used),
+                        human_bytes(stats.snapshot_bytes)
+                    ),
+                ),
+                Err(reason) => {
+                    if subject.identity.role == Role::Main {
+                        main_lost = Some(reason.clone());
+                    } else {
+                        progress(
+                            self.scenario,
+                            &format!("  {}: gone ({reason})", subject.identity.label()),
+                        );
+                    }
+                    subject.gone = Some(reason);
+                }
+            }
+        }
+        match main_lost {
+            Some(reason) => Err(format!("main process: {reason}")),
+            None => Ok(()),
+        }
+    }
+
+    /// Shuts the tree down and builds the report from whatever was measured.
+    async fn finish(mut self, error: Option<String>, started: Instant) -> ScenarioReport {
+        let exit_note = match self.tree.as_mut().and_then(|tree| tree.main_exited()) {
+            Some(status) if error.is_some() => Some(format!(" (the target exited: {status})")),
+            _ => None,
+        };
+        let error = error.map(|e| e + exit_note.as_deref().unwrap_or(""));
+        let mut processes = Vec::new();
+        for subject in std::mem::take(&mut self.subjects) {
+            processes.push(subject.report(error.as_deref()).await);
+        }
+        if let Some(tree) = self.tree.take() {
+            tree.shutdown().await;
+        }
+        let verdict = if error.is_some() {
+            Verdict::Error
+        } else {
+            Verdict::worst(processes.iter().map(|p| p.verdict))
+        };
+        ScenarioReport {
+            name: self.scenario.name.clone(),
+            file: self.scenario.file.display().to_string(),
+            verdict,
+            error,
+            iterations: self.iterations,
+            warmup: self.warmup,
+            duration_ms: started.elapsed().as_millis() as u64,
+            processes,
+        }
+    }
+}
+
+async fn forward_processes(
+    mut events: mpsc::UnboundedReceiver<ProcessEvent>,
+    arrivals: mpsc::UnboundedSender<Arrival>,
+) {
+    while let Some(event) = events.recv().await {
+        if let ProcessEvent::Started(process) = event {
+            if arrivals.send(Arrival::Process(process)).is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// How long connecting to a freshly announced inspector may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+async fn connect_process(process: &NodeProcess) -> Result<Subject, String> {
+    let Some(url) = &process.ws_url else {
+        return Err("it has no inspector (it could not open one), so it cannot be hunted".into());
+    };
+    let session = tokio::time::timeout(CONNECT_TIMEOUT, cdp::Session::connect(url))
+        .await
+        .map_err(|_| format!("no answer from the inspector at {url}"))?
+        .map_err(|e| format!("cannot connect to the inspector at {url}: {e}"))?;
+    let role = match process.role {
+        launch::Role::Main => Role::Main,
+        launch::Role::Child => Role::Child,
+    };
+    let identity = Identity {
+        pid: process.pid,
+        role,
+        command: process.command.clone(),
+        parent_pid: (role != Role::Main).then_some(process.ppid),
+        title: Some(process.title.clone()).filter(|t| !t.is_empty() && t != "node"),
+        url: None,
+    };
+    Ok(Subject::new(identity, session))
+}
+
+fn progress(scenario: &Scenario, message: &str) {
+    eprintln!("hunter: [{}] {message}", scenario.name);
+}
+
+/// Bytes in the units a person reads: `512 B`, `1.5 KiB`, `12.3 MiB`.
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
