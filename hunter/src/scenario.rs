@@ -214,8 +214,9 @@ pub(crate) fn io_reason(error: &std::io::Error) -> String {
 
 /// Expands command-line inputs into scenario files.
 ///
-/// A file is taken as is (it is read by [`load`]). A directory means every `*.toml` file
-/// directly in it, sorted by name; when it has none, every `<subdirectory>/scenario.toml`
+/// A file is taken as is (it is read by [`load`]). A directory that holds a `scenario.toml`
+/// means that file alone; otherwise every `*.toml` file directly in it, sorted by name; when
+/// it has none, every `<subdirectory>/scenario.toml`
 /// one level down, sorted — the corpus layout `scenarios/<name>/scenario.toml`. A directory
 /// with neither is an error, as is an input that does not exist.
 pub fn expand_inputs(args: &[PathBuf]) -> Result<Vec<PathBuf>, ScenarioError> {
@@ -225,6 +226,13 @@ pub fn expand_inputs(args: &[PathBuf]) -> Result<Vec<PathBuf>, ScenarioError> {
             std::fs::metadata(arg).map_err(|error| ScenarioError::io(arg, "read", &error))?;
         if !metadata.is_dir() {
             files.push(arg.clone());
+            continue;
+        }
+        // A scenario's own directory (scenarios/<name>/) holds its scenario.toml beside other
+        // files, such as the corpus's expected.toml: take just the scenario.
+        let own = arg.join("scenario.toml");
+        if own.is_file() {
+            files.push(own);
             continue;
         }
         let entries = sorted_entries(arg)?;
@@ -914,10 +922,25 @@ fn describe_serde_error(message: &str, path: &[Segment]) -> String {
         let key = rest.split('`').next().unwrap_or(rest);
         return format!("{}: missing required key `{key}`", table_label(path));
     }
-    let (table, key) = match path.split_last() {
-        Some((Segment::Key(key), table)) => (table, key.clone()),
-        Some((Segment::Index(index), table)) => (table, format!("[{index}]")),
-        None => (path, String::new()),
+    // Serde reads a struct from an array positionally, so `[[hunt]]` or `ready = [...]` surface
+    // as a wrong type of the array's first element: name the real mistake.
+    let array_for_table = path.windows(2).position(|pair| {
+        matches!(pair, [Segment::Key(key), Segment::Index(_)] if TABLE_KEYS.contains(&key.as_str()))
+    });
+    if let Some(at) = array_for_table {
+        return format!(
+            "{}: expected a table, found an array",
+            table_label(&path[..=at])
+        );
+    }
+    // `command[1]`, `http[0]`: an element is named with its array's key.
+    let (table, key) = match path {
+        [table @ .., Segment::Key(key), Segment::Index(index)] => {
+            (table, format!("{key}[{index}]"))
+        }
+        [table @ .., Segment::Key(key)] => (table, key.clone()),
+        [table @ .., Segment::Index(index)] => (table, format!("[{index}]")),
+        [] => (path, String::new()),
     };
     let subject = if key.is_empty() {
         table_label(table)
@@ -937,6 +960,9 @@ fn describe_serde_error(message: &str, path: &[Segment]) -> String {
     }
     format!("{subject}: {message}")
 }
+
+/// Keys whose value must be a table (a struct in the file's shape).
+const TABLE_KEYS: [&str; 5] = ["target", "workload", "hunt", "gate", "ready"];
 
 fn describe_expected(path: &[Segment], serde_expected: &str) -> String {
     let key = path.iter().rev().find_map(|segment| match segment {

@@ -354,3 +354,23 @@ fn expand_inputs_files_directories_and_corpus_layout() {
         "{error}"
     );
 }
+
+#[test]
+fn array_element_of_wrong_type_is_named_with_its_key() {
+    let fixture = Fixture::new();
+    let message = fixture.load_err("[target]\ncommand = [\"node\", 5]\n[workload]\neval = \"1\"\n");
+    assert_eq!(
+        message,
+        "2:20: [target] command[1]: expected a string, found integer `5`"
+    );
+}
+
+#[test]
+fn array_of_tables_where_a_table_belongs() {
+    let fixture = Fixture::new();
+    let text = format!("{GOOD_TARGET}[workload]\neval = \"1\"\n[[hunt]]\nwarmup = 1\n");
+    assert_eq!(
+        fixture.load_err(&text),
+        "5:1: [hunt]: expected a table, found an array"
+    );
+}
