@@ -11,7 +11,9 @@
 //!   (`import()` cannot be called from `Runtime.evaluate` directly). Its `setup`, `iteration`
 //!   and `teardown` exports (or those of its default export) are awaited.
 //! - http: requests sent from hunter, in order, `times` each; a status outside `expect_status`
-//!   (default: 2xx) or a connection error fails.
+//!   (default: 2xx) or a connection error fails. A body that is valid JSON is sent as
+//!   `application/json` unless the request names its own content type. Proxy variables are
+//!   ignored: the target runs on this machine.
 //! - exec: the command runs from hunter in the scenario directory; a non-zero exit fails.
 //!
 //! A JavaScript error thrown (or a promise rejected) by the workload fails the hunt with the
@@ -298,7 +300,16 @@ impl Driver {
                     builder = builder.header(name.as_str(), expand(value, &self.placeholders));
                 }
                 if let Some(body) = &request.body {
-                    builder = builder.body(expand(body, &self.placeholders));
+                    let body = expand(body, &self.placeholders);
+                    let has_content_type = request
+                        .headers
+                        .keys()
+                        .any(|name| name.eq_ignore_ascii_case("content-type"));
+                    if !has_content_type && serde_json::from_str::<serde_json::Value>(&body).is_ok()
+                    {
+                        builder = builder.header("content-type", "application/json");
+                    }
+                    builder = builder.body(body);
                 }
                 let response = builder.send().await.map_err(|error| {
                     WorkloadError::new(

@@ -12,6 +12,7 @@ const SERVER: &str = r#"
 globalThis.hits = {};
 const server = require('http').createServer((req, res) => {
   globalThis.hits[req.url] = (globalThis.hits[req.url] || 0) + 1;
+  globalThis.types = (globalThis.types || []).concat(req.method === 'POST' ? [req.headers['content-type']] : []);
   if (req.url === '/fail') { res.statusCode = 500; res.end('nope'); return; }
   res.statusCode = req.method === 'POST' ? 201 : 200;
   res.end('ok');
@@ -222,6 +223,11 @@ async fn http_sends_each_request_times_with_placeholders() {
     assert_eq!(
         value(&running.session, "globalThis.hits").await,
         serde_json::json!({ "/orders": 10, "/pay": 2 })
+    );
+    // A JSON body goes out as JSON.
+    assert_eq!(
+        value(&running.session, "globalThis.types").await,
+        serde_json::json!(["application/json", "application/json"])
     );
 }
 
