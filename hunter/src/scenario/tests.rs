@@ -356,6 +356,17 @@ fn expand_inputs_files_directories_and_corpus_layout() {
 }
 
 #[test]
+fn a_scenario_directory_means_its_scenario_toml_alone() {
+    let fixture = Fixture::new();
+    let scenario = fixture.write("leak-x/scenario.toml", "");
+    fixture.write("leak-x/expected.toml", "");
+    assert_eq!(
+        expand_inputs(&[fixture.dir.path().join("leak-x")]).unwrap(),
+        vec![scenario]
+    );
+}
+
+#[test]
 fn array_element_of_wrong_type_is_named_with_its_key() {
     let fixture = Fixture::new();
     let message = fixture.load_err("[target]\ncommand = [\"node\", 5]\n[workload]\neval = \"1\"\n");
