@@ -1,7 +1,8 @@
 // hunter's agent, preloaded (`--require`) into every Node process of a hunted process tree
 // through NODE_OPTIONS. It tells hunter "I am pid P, child of Q, my inspector is at ws://…" over
 // the Unix socket named by HUNTER_AGENT_SOCKET and keeps that connection open: hunter sees EOF
-// when the process exits. It never throws into the user's program and never prints.
+// when the process exits, and the process kills itself when hunter goes away. It never throws
+// into the user's program and never prints.
 'use strict';
 (function hunterAgent() {
   try {
@@ -33,6 +34,12 @@
     }) + '\n';
     const socket = require('net').connect(socketPath);
     socket.on('error', () => {});
+    // hunter never closes this connection while it hunts: a close means hunter is gone (even
+    // SIGKILLed), and no process of the tree may outlive it — PR_SET_PDEATHSIG only covers the
+    // process hunter spawned, not its descendants.
+    socket.on('close', () => {
+      try { process.kill(process.pid, 'SIGKILL'); } catch (_) { /* nothing better to do */ }
+    });
     socket.unref();
     socket.setNoDelay && socket.setNoDelay(true);
     socket.write(message);

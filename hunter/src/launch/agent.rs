@@ -8,7 +8,8 @@
 //! runs in every Node process's main thread and writes one JSON line — pid, ppid, inspector
 //! URL, argv — to a Unix socket in a private directory (0700; the agent file is 0600). The agent
 //! keeps the connection open without holding the process alive, so EOF on it means the process
-//! exited.
+//! exited; and the other way round, a closed connection tells the agent that hunter is gone
+//! (even SIGKILLed), and it kills its own process, so no descendant outlives hunter.
 
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};

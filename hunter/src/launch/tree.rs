@@ -677,29 +677,33 @@ async fn serve_agent(shared: Arc<Shared>, stream: UnixStream) {
         .map(|pid| pid as u32);
     let mut reader = BufReader::new(stream);
     let mut line = Vec::new();
-    match (&mut reader)
+    let read = (&mut reader)
         .take(1 << 20)
         .read_until(b'\n', &mut line)
-        .await
-    {
-        Ok(read) if read > 0 => {}
-        _ => return,
-    }
-    let Ok(mut announcement) = serde_json::from_slice::<Announcement>(&line) else {
-        return;
+        .await;
+    let announced = match read {
+        Ok(read) if read > 0 => serde_json::from_slice::<Announcement>(&line).ok(),
+        _ => None,
     };
-    if let Some(pid) = peer_pid.filter(|pid| *pid > 0) {
-        announcement.pid = pid;
-    }
-    let pid = announcement.pid;
-    shared.on_announcement(announcement);
+    let pid = announced.map(|mut announcement| {
+        if let Some(pid) = peer_pid.filter(|pid| *pid > 0) {
+            announcement.pid = pid;
+        }
+        let pid = announcement.pid;
+        shared.on_announcement(announcement);
+        pid
+    });
+    // Hold the connection until the process exits, even when its message made no sense:
+    // the agent takes a closed connection to mean hunter is gone, and kills its process.
     let mut discard = [0u8; 256];
     while let Ok(read) = reader.read(&mut discard).await {
         if read == 0 {
             break;
         }
     }
-    shared.on_exit(pid);
+    if let Some(pid) = pid {
+        shared.on_exit(pid);
+    }
 }
 
 fn format_tail(stderr: &[String], stdout: &[String]) -> String {
