@@ -391,6 +391,7 @@ async fn connect_process(process: &NodeProcess) -> Result<Subject, String> {
         .await
         .map_err(|_| format!("no answer from the inspector at {url}"))?
         .map_err(|e| format!("cannot connect to the inspector at {url}: {e}"))?;
+    let_exiting_processes_go(&session).await;
     let role = match process.role {
         launch::Role::Main => Role::Main,
         launch::Role::Child => Role::Child,
@@ -404,6 +405,30 @@ async fn connect_process(process: &NodeProcess) -> Result<Subject, String> {
         url: None,
     };
     Ok(Subject::new(identity, session))
+}
+
+/// A Node process with a debugger attached does not exit: it waits for the debugger to
+/// disconnect. Node says so (`NodeRuntime.waitingForDisconnect`) only when asked to; hunter
+/// asks, and lets go at once, so that a child finishing its work can exit and its parent,
+/// which may be awaiting it, is not blocked by the hunt.
+async fn let_exiting_processes_go(session: &cdp::Session) {
+    let mut waiting = session.subscribe("NodeRuntime.waitingForDisconnect");
+    let asked = session
+        .send_with_timeout(
+            "NodeRuntime.notifyWhenWaitingForDisconnect",
+            serde_json::json!({ "enabled": true }),
+            CONNECT_TIMEOUT,
+        )
+        .await;
+    if asked.is_err() {
+        return;
+    }
+    let session = session.clone();
+    tokio::spawn(async move {
+        if waiting.next().await.is_some() {
+            session.disconnect().await;
+        }
+    });
 }
 
 fn progress(scenario: &Scenario, message: &str) {

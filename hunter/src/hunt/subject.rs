@@ -186,6 +186,9 @@ impl Subject {
 
     /// The report for this heap, from what was measured (even if the hunt stopped early).
     pub async fn report(mut self, hunt_error: Option<&str>) -> ProcessReport {
+        if self.gone.is_none() && self.session.is_closed() {
+            self.gone = Some("the process exited".to_owned());
+        }
         let leaks = self.find_leaks().await.to_vec();
         self.last = None;
         let error = if self.boundaries < 3 {
