@@ -108,10 +108,11 @@ function leak() {
 function big() {
   const targetMb = Number(arg);
   if (!(targetMb > 0)) { console.error('big: MB must be a positive number'); process.exit(2); }
-  // About 78 bytes of snapshot per retained object of this shape; measured, not exact.
+  // About 340 bytes of snapshot per Record (with its strings and arrays); measured, not exact.
+  // Large sizes need a bigger heap: node --max-old-space-size=8192 tools/make-snapshots.js big …
   class Record { constructor(i) { this.id = i; this.name = 'r' + i; this.tags = [i, i + 1]; this.parent = null; } }
   const records = (globalThis.records = []);
-  const count = Math.round(targetMb * 1024 * 1024 / 290);
+  const count = Math.round(targetMb * 1000 * 1000 / 340);
   for (let i = 0; i < count; i++) {
     const r = new Record(i);
     if (i > 0) r.parent = records[(i * 7919) % i];

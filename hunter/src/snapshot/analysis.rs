@@ -3,9 +3,10 @@
 //! node on a shortest path), the dominator tree (iterative Lengauer–Tarjan, as DevTools runs it)
 //! and retained sizes.
 
+use super::FastMap;
 use super::HeapSnapshot;
 use regex::Regex;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 /// Distance of nodes reachable only from system (non-user) roots starts here, as in DevTools.
 pub const BASE_SYSTEM_DISTANCE: u32 = 100_000_000;
@@ -24,13 +25,36 @@ pub struct Analysis {
 
 impl Analysis {
     pub fn new(s: &HeapSnapshot) -> Self {
+        let mut clock = super::Timings::start();
         let ephemerons = Ephemerons::new(s);
-        let page_owned = page_owned_nodes(s);
-        let essential = essential_edges(s, &page_owned, &ephemerons);
-        drop(page_owned);
-        let shallow = shallow_sizes(s);
-        let (distance, parent_edge) = distances(s, &ephemerons);
-        let (dominator, retained) = dominators(s, &essential, &shallow);
+        clock.lap("ephemeron edges");
+        // Shallow sizes and distances do not depend on the dominator tree: a second core
+        // computes them meanwhile.
+        let (shallow, distance, parent_edge, dominator, order) = std::thread::scope(|scope| {
+            let side = scope.spawn(|| {
+                let mut clock = super::Timings::start();
+                let shallow = shallow_sizes(s);
+                clock.lap("shallow sizes (second thread)");
+                let (distance, parent_edge) = distances(s, &ephemerons);
+                clock.lap("distances (second thread)");
+                (shallow, distance, parent_edge)
+            });
+            let mut clock = super::Timings::start();
+            let page_owned = page_owned_nodes(s);
+            let essential = essential_edges(s, &page_owned, &ephemerons);
+            drop(page_owned);
+            clock.lap("page-owned flags, essential edges");
+            let (dominator, order) = dominators(s, &essential);
+            clock.lap("dominators");
+            let (shallow, distance, parent_edge) = match side.join() {
+                Ok(results) => results,
+                Err(panic) => std::panic::resume_unwind(panic),
+            };
+            (shallow, distance, parent_edge, dominator, order)
+        });
+        let retained = retained_sizes(&shallow, &dominator, &order);
+        drop(order);
+        clock.lap("analysis");
         Self {
             shallow,
             distance,
@@ -79,7 +103,9 @@ impl Analysis {
 /// `N / part of key (K @id) -> value (V @id) pair in WeakMap (table @id)`.
 pub(crate) struct Ephemerons {
     /// Per string index: (table id, byte offset of the part after the leading number).
-    matches: HashMap<u32, (u64, usize)>,
+    matches: FastMap<u32, (u64, usize)>,
+    /// Per string index: is an ephemeron edge name.
+    is_match: Vec<bool>,
 }
 
 impl Ephemerons {
@@ -90,14 +116,15 @@ impl Ephemerons {
         )
         .expect("the ephemeron pattern is valid");
         let internal = s.types.edge_internal;
-        let mut checked: HashSet<u32> = HashSet::new();
-        let mut matches = HashMap::new();
+        let mut checked = vec![false; s.strings.len()];
+        let mut is_match = vec![false; s.strings.len()];
+        let mut matches = FastMap::default();
         for e in 0..s.edge_type.len() {
             if s.edge_type[e] != internal {
                 continue;
             }
             let name = s.edge_name[e];
-            if !checked.insert(name) {
+            if std::mem::replace(&mut checked[name as usize], true) {
                 continue;
             }
             let text = s.strings.get(name);
@@ -111,12 +138,14 @@ impl Ephemerons {
                     .unwrap_or(u64::MAX);
                 let start = c.get(1).map(|m| m.start()).unwrap_or(0);
                 matches.insert(name, (table, start));
+                is_match[name as usize] = true;
             }
         }
-        Self { matches }
+        Self { matches, is_match }
     }
+    #[inline]
     fn get(&self, name: u32) -> Option<(u64, usize)> {
-        if self.matches.is_empty() {
+        if !self.is_match.get(name as usize).copied().unwrap_or(false) {
             return None;
         }
         self.matches.get(&name).copied()
@@ -367,7 +396,9 @@ fn distances(s: &HeapSnapshot, ephemerons: &Ephemerons) -> (Vec<u32>, Vec<u32>) 
 
 /// DevTools' `calculateDominatorsAndRetainedSizes`: Lengauer–Tarjan with iterative DFS and
 /// path compression, orphans (only weak retainers) and leftover cycles hung off the root.
-fn dominators(s: &HeapSnapshot, essential: &[u64], sizes: &[u64]) -> (Vec<u32>, Vec<u64>) {
+/// Returns the immediate dominators and the DFS order (ordinals), which lists every node after
+/// its dominator.
+fn dominators(s: &HeapSnapshot, essential: &[u64]) -> (Vec<u32>, Vec<u32>) {
     let node_count = s.node_count() as usize;
     // Predecessors over essential edges only, as vertex numbers (ordinal + 1).
     let mut first_pred = vec![0u32; node_count + 2];
@@ -549,17 +580,23 @@ fn dominators(s: &HeapSnapshot, essential: &[u64], sizes: &[u64]) -> (Vec<u32>, 
             dom[w] = dom[dom[w] as usize];
         }
     }
-    let mut dominator = vec![0u32; node_count];
+    let dominator: Vec<u32> = dom[1..].iter().map(|d| d.wrapping_sub(1)).collect();
+    drop(dom);
+    let mut order = vertex;
+    order.truncate(count as usize + 1);
+    order.remove(0);
+    order.iter_mut().for_each(|v| *v -= 1);
+    (dominator, order)
+}
+
+/// Sums shallow sizes up the dominator tree, visiting nodes in reverse DFS order.
+fn retained_sizes(sizes: &[u64], dominator: &[u32], order: &[u32]) -> Vec<u64> {
     let mut retained = sizes.to_vec();
-    for v in 0..node_count {
-        dominator[v] = dom[v + 1].wrapping_sub(1);
+    for &v in order.iter().skip(1).rev() {
+        let d = dominator[v as usize] as usize;
+        retained[d] += retained[v as usize];
     }
-    for i in (2..=count as usize).rev() {
-        let v = vertex[i] as usize - 1;
-        let d = dominator[v] as usize;
-        retained[d] += retained[v];
-    }
-    (dominator, retained)
+    retained
 }
 
 #[cfg(test)]

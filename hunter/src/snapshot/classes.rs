@@ -4,6 +4,7 @@
 //! names, and which objects share a row, match DevTools exactly.
 
 use super::graph::{HeapSnapshot, Location};
+use super::FastMap;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
@@ -210,23 +211,40 @@ pub(crate) fn assign(s: &HeapSnapshot) -> (Vec<u32>, Vec<Class>) {
     let mut classes: Vec<Class> = Vec::new();
     let mut class_of = Vec::with_capacity(n);
     let mut by_raw = vec![NONE; s.strings.len()];
-    let mut by_other: HashMap<NameId, u32> = HashMap::new();
-    let mut by_location: HashMap<(Location, String), u32> = HashMap::new();
+    let mut by_other: FastMap<NameId, u32> = FastMap::default();
+    let mut by_location: FastMap<(Location, NameId), u32> = FastMap::default();
+    // DevTools keys located classes by text; equal texts of different origin are one class.
+    let mut by_location_text: FastMap<(Location, String), u32> = FastMap::default();
+    let locations = &s.locations;
+    let mut cursor = 0;
     for (v, &id) in names.iter().enumerate() {
-        let location = if s.node_type[v] == t.object {
-            s.location(v as u32)
-        } else {
-            None
+        while cursor < locations.len() && (locations[cursor].0 as usize) < v {
+            cursor += 1;
+        }
+        let location = match locations.get(cursor) {
+            Some(&(node, location)) if node as usize == v && s.node_type[v] == t.object => {
+                Some(location)
+            }
+            _ => None,
         };
         let class = if let Some(location) = location {
-            let key = (location, text(id).to_owned());
-            *by_location.entry(key).or_insert_with(|| {
-                classes.push(Class {
-                    name: text(id).to_owned(),
-                    location: Some(location),
-                });
-                (classes.len() - 1) as u32
-            })
+            match by_location.get(&(location, id)) {
+                Some(&class) => class,
+                None => {
+                    let name = text(id).to_owned();
+                    let class = *by_location_text
+                        .entry((location, name.clone()))
+                        .or_insert_with(|| {
+                            classes.push(Class {
+                                name,
+                                location: Some(location),
+                            });
+                            (classes.len() - 1) as u32
+                        });
+                    by_location.insert((location, id), class);
+                    class
+                }
+            }
         } else if let NameId::Raw(i) = id {
             let slot = &mut by_raw[i as usize];
             if *slot == NONE {

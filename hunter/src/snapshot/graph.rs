@@ -156,7 +156,7 @@ pub struct HeapSnapshot {
     pub(crate) edge_to: Vec<u32>,
     pub(crate) strings: Strings,
     /// (node ordinal, location), sorted by node ordinal, one per node.
-    locations: Vec<(u32, Location)>,
+    pub(crate) locations: Vec<(u32, Location)>,
     trace_function_info_fields: Vec<String>,
     trace_function_infos: Vec<u32>,
     trace_tree: Vec<TraceNode>,
@@ -255,8 +255,10 @@ impl HeapSnapshot {
             class_of: Vec::new(),
             classes: Vec::new(),
         };
+        let mut clock = super::Timings::start();
         classes::propagate_dom_state(&mut snapshot);
         let (class_of, classes) = classes::assign(&snapshot);
+        clock.lap("class names");
         snapshot.class_of = class_of;
         snapshot.classes = classes;
         Ok(snapshot)

@@ -41,3 +41,60 @@ pub use summary::{class_retained_sizes, summary, ClassSummary};
 
 #[cfg(test)]
 mod tests;
+
+/// FxHash: the engine hashes small integer keys by the million; SipHash's DoS resistance buys
+/// nothing here.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.write_u64(i as u64);
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.write_u64(i as u64);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.write_u64(i as u64);
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+pub(crate) type FastMap<K, V> =
+    std::collections::HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
+
+/// Phase timings on stderr when `HUNTER_TIMINGS` is set (for benchmarks; costs nothing otherwise).
+pub(crate) struct Timings {
+    last: Option<std::time::Instant>,
+}
+
+impl Timings {
+    pub(crate) fn start() -> Self {
+        let on = std::env::var_os("HUNTER_TIMINGS").is_some();
+        Self {
+            last: on.then(std::time::Instant::now),
+        }
+    }
+    pub(crate) fn lap(&mut self, what: &str) {
+        if let Some(last) = self.last {
+            let now = std::time::Instant::now();
+            eprintln!(
+                "hunter: {:>8.1} ms  {what}",
+                (now - last).as_secs_f64() * 1e3
+            );
+            self.last = Some(now);
+        }
+    }
+}

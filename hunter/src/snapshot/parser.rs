@@ -347,6 +347,20 @@ impl Parser {
                 Ok(used)
             }
             State::Ints => {
+                // Whole records in V8's layout take the fast path; anything else (a record cut by
+                // the chunk's end, the last record, unusual spacing, a bad value) takes the
+                // byte-by-byte path up to the next record boundary, which also names errors.
+                if self.ints.is_clean() {
+                    let used = match self.current_key {
+                        Key::Nodes => self.b.fast_nodes(rest),
+                        Key::Edges => self.b.fast_edges(rest),
+                        _ => 0,
+                    };
+                    if used > 0 {
+                        self.ints.after_comma = true;
+                        return Ok(used);
+                    }
+                }
                 let b = &mut self.b;
                 let (used, done) = match self.current_key {
                     Key::Nodes => self.ints.scan(rest, at, "nodes", |v| b.push_node(v))?,
@@ -354,13 +368,13 @@ impl Parser {
                     Key::Locations => self.ints.scan(rest, at, "locations", |v| {
                         b.locations
                             .push(u32::try_from(v).map_err(|_| format!("{v} does not fit"))?);
-                        Ok(())
+                        Ok(false)
                     })?,
                     Key::TraceFunctionInfos => {
                         self.ints.scan(rest, at, "trace_function_infos", |v| {
                             b.trace_function_infos
                                 .push(u32::try_from(v).map_err(|_| format!("{v} does not fit"))?);
-                            Ok(())
+                            Ok(false)
                         })?
                     }
                     _ => unreachable_key(at)?,
@@ -521,6 +535,69 @@ impl Parser {
         }
         Ok(())
     }
+}
+
+const MAX_FAST_FIELDS: usize = 16;
+
+/// Reads one record of `values.len()` unsigned integers starting at `at`, each followed by `,`
+/// (the last by `,` or `\n,`). Returns the position after the record's trailing comma, or
+/// `None` if the record is not whole and plain (the caller then takes the careful path).
+#[inline]
+fn read_record(data: &[u8], at: usize, values: &mut [u64]) -> Option<usize> {
+    let mut i = at;
+    let last = values.len() - 1;
+    for (k, slot) in values.iter_mut().enumerate() {
+        let (value, digits) = read_uint(data, i)?;
+        *slot = value;
+        i += digits;
+        match data.get(i) {
+            Some(b',') => i += 1,
+            Some(b'\n') if k == last && data.get(i + 1) == Some(&b',') => i += 2,
+            _ => return None,
+        }
+    }
+    Some(i)
+}
+
+/// Reads the decimal digits at `at` eight at a time (SWAR). `None` if there are no digits,
+/// more than 19, or fewer than eight bytes left to load.
+#[inline]
+fn read_uint(data: &[u8], at: usize) -> Option<(u64, usize)> {
+    let bytes: [u8; 8] = data.get(at..at + 8)?.try_into().ok()?;
+    let word = u64::from_le_bytes(bytes);
+    let digits = word.wrapping_sub(0x3030_3030_3030_3030);
+    // A byte's top bit ends up set iff it is not an ASCII digit (borrows and carries only
+    // disturb bytes after the first non-digit).
+    let non_digit = (word.wrapping_add(0x4646_4646_4646_4646) | digits) & 0x8080_8080_8080_8080;
+    let count = (non_digit.trailing_zeros() / 8) as usize;
+    if count == 0 {
+        return None;
+    }
+    if count < 8 {
+        return Some((eight_digits(digits << (8 * (8 - count))), count));
+    }
+    let mut value = eight_digits(digits);
+    let mut n = 8;
+    while let Some(&b) = data.get(at + n) {
+        let d = b.wrapping_sub(b'0');
+        if d >= 10 {
+            return Some((value, n));
+        }
+        if n >= 19 {
+            return None;
+        }
+        value = value * 10 + d as u64;
+        n += 1;
+    }
+    None
+}
+
+/// Eight digit values (0–9), first digit in the lowest byte, to their number.
+#[inline]
+fn eight_digits(v: u64) -> u64 {
+    let v = (v.wrapping_mul(10)).wrapping_add(v >> 8) & 0x00FF_00FF_00FF_00FF;
+    let v = (v.wrapping_mul(100)).wrapping_add(v >> 16) & 0x0000_FFFF_0000_FFFF;
+    (v.wrapping_mul(10000)).wrapping_add(v >> 32) & 0xFFFF_FFFF
 }
 
 fn unreachable_key(at: u64) -> Result<(usize, bool), Error> {
@@ -743,9 +820,16 @@ struct IntScanner {
     digits: u32,
     after_comma: bool,
     after_item: bool,
+    /// The sink finished a record (node or edge); stop after the comma that follows it.
+    record_done: bool,
 }
 
 impl IntScanner {
+    /// Between values with nothing pending: where the fast path may take over.
+    fn is_clean(&self) -> bool {
+        self.digits == 0 && !self.after_item && !self.record_done
+    }
+
     /// Returns (bytes consumed, whether the closing `]` was reached).
     #[inline]
     fn scan<F>(
@@ -756,7 +840,7 @@ impl IntScanner {
         mut sink: F,
     ) -> Result<(usize, bool), Error>
     where
-        F: FnMut(u64) -> Result<(), String>,
+        F: FnMut(u64) -> Result<bool, String>,
     {
         let mut value = self.value;
         let mut digits = self.digits;
@@ -788,7 +872,8 @@ impl IntScanner {
             match b {
                 b',' => {
                     if digits > 0 {
-                        sink(value).map_err(|m| fail(i, format!("in \"{what}\": {m}")))?;
+                        self.record_done |=
+                            sink(value).map_err(|m| fail(i, format!("in \"{what}\": {m}")))?;
                         value = 0;
                         digits = 0;
                     } else if !self.after_item {
@@ -799,6 +884,12 @@ impl IntScanner {
                     }
                     self.after_item = false;
                     self.after_comma = true;
+                    if self.record_done {
+                        self.record_done = false;
+                        self.value = 0;
+                        self.digits = 0;
+                        return Ok((i + 1, false));
+                    }
                 }
                 b']' => {
                     if digits > 0 {
@@ -815,7 +906,8 @@ impl IntScanner {
                 }
                 b' ' | b'\n' | b'\r' | b'\t' => {
                     if digits > 0 {
-                        sink(value).map_err(|m| fail(i, format!("in \"{what}\": {m}")))?;
+                        self.record_done |=
+                            sink(value).map_err(|m| fail(i, format!("in \"{what}\": {m}")))?;
                         value = 0;
                         digits = 0;
                         self.after_item = true;
@@ -1096,8 +1188,9 @@ impl Builder {
         Ok(())
     }
 
+    /// Stores one value of the node being read; true when that completed the node.
     #[inline]
-    fn push_node(&mut self, v: u64) -> Result<(), String> {
+    fn push_node(&mut self, v: u64) -> Result<bool, String> {
         let small = |v: u64| u32::try_from(v).map_err(|_| format!("{v} does not fit in 32 bits"));
         match self.node_roles[self.node_field] {
             NodeRole::Type => {
@@ -1145,12 +1238,14 @@ impl Builder {
                 .nodes_committed
                 .checked_add(1)
                 .ok_or("more than 2^32 nodes")?;
+            return Ok(true);
         }
-        Ok(())
+        Ok(false)
     }
 
+    /// Stores one value of the edge being read; true when that completed the edge.
     #[inline]
-    fn push_edge(&mut self, v: u64) -> Result<(), String> {
+    fn push_edge(&mut self, v: u64) -> Result<bool, String> {
         match self.edge_roles[self.edge_field] {
             EdgeRole::Type => {
                 if v >= self.edge_type_count as u64 {
@@ -1186,8 +1281,125 @@ impl Builder {
         self.edge_field += 1;
         if self.edge_field == self.edge_roles.len() {
             self.edge_field = 0;
+            return Ok(true);
         }
-        Ok(())
+        Ok(false)
+    }
+
+    /// Parses whole nodes laid out as V8 writes them (`1,2,3,…\n,`) straight into the columns.
+    /// Stops, without consuming it, at the first node it cannot take whole and valid; returns the
+    /// bytes consumed (each node with the comma after it).
+    fn fast_nodes(&mut self, data: &[u8]) -> usize {
+        let fields = self.node_roles.len();
+        if self.node_field != 0 || fields > MAX_FAST_FIELDS {
+            return 0;
+        }
+        let mut values = [0u64; MAX_FAST_FIELDS];
+        let mut done = 0;
+        while let Some(end) = read_record(data, done, &mut values[..fields]) {
+            if !self.commit_node(&values[..fields]) {
+                break;
+            }
+            done = end;
+        }
+        done
+    }
+
+    /// As [`Self::fast_nodes`], for edges.
+    fn fast_edges(&mut self, data: &[u8]) -> usize {
+        let fields = self.edge_roles.len();
+        if self.edge_field != 0 || fields > MAX_FAST_FIELDS {
+            return 0;
+        }
+        let mut values = [0u64; MAX_FAST_FIELDS];
+        let mut done = 0;
+        while let Some(end) = read_record(data, done, &mut values[..fields]) {
+            if !self.commit_edge(&values[..fields]) {
+                break;
+            }
+            done = end;
+        }
+        done
+    }
+
+    /// Stores a whole node if every value is valid; otherwise stores nothing.
+    #[inline]
+    fn commit_node(&mut self, values: &[u64]) -> bool {
+        let roles = &self.node_roles;
+        let mut ok = true;
+        let mut edge_count = 0u64;
+        for (role, &v) in roles.iter().zip(values) {
+            ok &= match role {
+                NodeRole::Type => v < self.node_type_count as u64,
+                NodeRole::Name | NodeRole::Id | NodeRole::TraceNodeId => v <= u32::MAX as u64,
+                NodeRole::Detachedness => v <= u8::MAX as u64,
+                NodeRole::EdgeCount => {
+                    edge_count = v;
+                    true
+                }
+                NodeRole::SelfSize | NodeRole::Other => true,
+            };
+        }
+        let last = *self.first_edge.last().unwrap_or(&0) as u64;
+        if !ok || last + edge_count > u32::MAX as u64 || self.nodes_committed == u32::MAX {
+            return false;
+        }
+        for (role, &v) in self.node_roles.iter().zip(values) {
+            match role {
+                NodeRole::Type => self.node_type.push(v as u8),
+                NodeRole::Name => self.node_name.push(v as u32),
+                NodeRole::Id => self.node_id.push(v as u32),
+                NodeRole::SelfSize => self.self_size.push(v),
+                NodeRole::EdgeCount => self.first_edge.push((last + v) as u32),
+                NodeRole::TraceNodeId => {
+                    if v != 0 || !self.trace_node_id.is_empty() {
+                        if self.trace_node_id.is_empty() {
+                            self.trace_node_id.resize(self.nodes_committed as usize, 0);
+                        }
+                        self.trace_node_id.push(v as u32);
+                    }
+                }
+                NodeRole::Detachedness => {
+                    if v != 0 || !self.detachedness.is_empty() {
+                        if self.detachedness.is_empty() {
+                            self.detachedness.resize(self.nodes_committed as usize, 0);
+                        }
+                        self.detachedness.push(v as u8);
+                    }
+                }
+                NodeRole::Other => {}
+            }
+        }
+        self.nodes_committed += 1;
+        true
+    }
+
+    /// Stores a whole edge if every value is valid; otherwise stores nothing.
+    #[inline]
+    fn commit_edge(&mut self, values: &[u64]) -> bool {
+        let fields = self.node_roles.len() as u64;
+        let nodes = self.nodes_committed as u64;
+        let mut ok = true;
+        for (role, &v) in self.edge_roles.iter().zip(values) {
+            ok &= match role {
+                EdgeRole::Type => v < self.edge_type_count as u64,
+                EdgeRole::NameOrIndex => v <= u32::MAX as u64,
+                EdgeRole::ToNode => v.is_multiple_of(fields) && v / fields < nodes,
+                EdgeRole::Other => true,
+            };
+        }
+        if !ok {
+            return false;
+        }
+        for (role, &v) in self.edge_roles.iter().zip(values) {
+            match role {
+                EdgeRole::Type => self.edge_type.push(v as u8),
+                EdgeRole::NameOrIndex => self.edge_name.push(v as u32),
+                EdgeRole::ToNode => self.edge_to.push((v / fields) as u32),
+                EdgeRole::Other => {}
+            }
+        }
+        true
     }
 
     fn finish(self, end: u64) -> Result<Parts, Error> {
@@ -1289,5 +1501,55 @@ impl StringsBuilder {
             .map_err(|_| "a string is not valid UTF-8".to_owned())?;
         self.ends.push(self.bytes.len() as u64);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{read_record, read_uint};
+
+    #[test]
+    fn swar_digits_agree_with_plain_parsing() {
+        let mut samples: Vec<u64> = (0..2000).collect();
+        let mut x = 1u64;
+        while x < u64::MAX / 10 {
+            samples.extend([x - 1, x, x + 7, x * 3 + 1]);
+            x *= 10;
+        }
+        samples.push(9_999_999_999_999_999_999);
+        for v in samples {
+            for tail in [",", "]", "\n,", ",,,,,,,,,"] {
+                let text = format!("{v}{tail}........");
+                let got = read_uint(text.as_bytes(), 0);
+                assert_eq!(got, Some((v, v.to_string().len())), "{text:?}");
+            }
+        }
+        assert_eq!(
+            read_uint(b"12345678901234567890,.......", 0),
+            None,
+            "20 digits"
+        );
+        assert_eq!(read_uint(b",1234567", 0), None);
+        assert_eq!(read_uint(b"1234", 0), None, "too short to load");
+        assert_eq!(read_uint(b"-1,......", 0), None);
+        assert_eq!(read_uint(b"7a,......", 0), Some((7, 1)));
+    }
+
+    #[test]
+    fn records_need_their_separators() {
+        let mut values = [0u64; 3];
+        assert_eq!(
+            read_record(b"1,22,333\n,4,5,6,........", 0, &mut values),
+            Some(10)
+        );
+        assert_eq!(values, [1, 22, 333]);
+        assert_eq!(
+            read_record(b"1,22,333],.............", 0, &mut values),
+            None
+        );
+        assert_eq!(
+            read_record(b"1, 22,333,..............", 0, &mut values),
+            None
+        );
     }
 }

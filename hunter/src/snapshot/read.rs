@@ -12,6 +12,7 @@ const BLOCK: usize = 1 << 20;
 pub fn read_file(path: &Path) -> Result<HeapSnapshot, Error> {
     let mut file = File::open(path)
         .map_err(|e| Error::io(e, None, &format!("cannot open {}", path.display())))?;
+    let mut clock = super::Timings::start();
     let mut parser = Parser::new();
     let (full_tx, full_rx) = mpsc::sync_channel::<std::io::Result<Vec<u8>>>(4);
     let (empty_tx, empty_rx) = mpsc::channel::<Vec<u8>>();
@@ -65,5 +66,6 @@ pub fn read_file(path: &Path) -> Result<HeapSnapshot, Error> {
         drop(full_rx);
         result
     })?;
+    clock.lap("read and parse");
     parser.finish()
 }

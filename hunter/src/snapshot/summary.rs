@@ -25,6 +25,7 @@ pub struct ClassSummary {
 
 /// The Summary view, sorted by retained size (largest first), then by name.
 pub fn summary(s: &HeapSnapshot, a: &Analysis) -> Vec<ClassSummary> {
+    let mut clock = super::Timings::start();
     let class_count = s.class_count() as usize;
     let mut rows: Vec<Option<ClassSummary>> = vec![None; class_count];
     let mut order: Vec<u32> = Vec::new();
@@ -76,6 +77,7 @@ pub fn summary(s: &HeapSnapshot, a: &Analysis) -> Vec<ClassSummary> {
             }
         }
     }
+    clock.lap("summary");
     out.sort_by(|x, y| {
         y.retained_bytes
             .cmp(&x.retained_bytes)
