@@ -101,6 +101,9 @@ impl Hunt<'_> {
             scenario_file: Some(scenario.file.clone()),
         };
         let mut tree = ProcessTree::spawn(&scenario.target, &launch).map_err(|e| e.to_string())?;
+        for warning in tree.warnings() {
+            progress(scenario, &format!("warning: {warning}"));
+        }
         let events = tree.events().expect("a new tree hands out its events once");
         // The tree is kept before waiting, so that it is shut down whatever happens next.
         let tree = self.tree.insert(tree);

@@ -124,6 +124,39 @@ pub(crate) fn elide_end(text: &str, width: usize) -> String {
 /// The separator between retainer path steps.
 pub(crate) const ARROW: &str = " → ";
 
+/// A retainer path without V8's plumbing, for people: the hops into a closure's context, a
+/// Map's hash table or an array's backing store say nothing the steps around them do not
+/// (`handler() → inFlight (context) → Map → PendingRequest` reads better with `context
+/// (internal) → system / Context` and `table (internal) → (array) → 440 (internal)` left out).
+/// The first and last steps are always kept. The JSON report keeps every step.
+pub(crate) fn readable_steps(steps: &[String]) -> Vec<String> {
+    let plumbing = |step: &str| {
+        matches!(
+            step,
+            "context (internal)"
+                | "system / Context"
+                | "table (internal)"
+                | "(array)"
+                | "elements (internal)"
+                | "(object elements)"
+                | "properties (internal)"
+                | "(object properties)"
+        ) || step
+            .strip_suffix(" (internal)")
+            .is_some_and(|index| index.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let last = steps.len().saturating_sub(1);
+    steps
+        .iter()
+        .enumerate()
+        .filter(|&(i, step)| i == 0 || i == last || !plumbing(step))
+        .map(|(_, step)| {
+            // V8 names the global object `global / <url>`, with no URL in Node.
+            step.strip_suffix(" / ").unwrap_or(step).to_owned()
+        })
+        .collect()
+}
+
 /// Renders a retainer path as `a → b → c` in at most `width` characters.
 ///
 /// Both ends are always kept (the root and the leaking object); steps are dropped from the
@@ -134,6 +167,7 @@ pub(crate) fn retainer_path(steps: &[String], width: usize) -> String {
     if steps.is_empty() {
         return String::new();
     }
+    let steps = &readable_steps(steps);
     let full = steps.join(ARROW);
     if full.chars().count() <= width {
         return full;
@@ -190,6 +224,42 @@ pub(crate) fn retainer_path(steps: &[String], width: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn readable_steps_leave_out_v8_plumbing_but_keep_both_ends() {
+        let steps: Vec<String> = [
+            "global / ",
+            "request (property)",
+            "(anonymous)()",
+            "context (internal)",
+            "system / Context",
+            "inFlight (context)",
+            "Map",
+            "table (internal)",
+            "(array)",
+            "440 (internal)",
+            "PendingRequest",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(
+            readable_steps(&steps),
+            [
+                "global",
+                "request (property)",
+                "(anonymous)()",
+                "inFlight (context)",
+                "Map",
+                "PendingRequest"
+            ]
+        );
+        let object_is_plumbing_named: Vec<String> =
+            ["(GC roots)", "(array)"].map(String::from).to_vec();
+        assert_eq!(
+            readable_steps(&object_is_plumbing_named),
+            ["(GC roots)", "(array)"]
+        );
+    }
+
     use super::*;
 
     fn steps(list: &[&str]) -> Vec<String> {
