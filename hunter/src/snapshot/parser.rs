@@ -538,6 +538,37 @@ impl Parser {
 }
 
 const MAX_FAST_FIELDS: usize = 16;
+const V8_NODE_LAYOUT: [NodeRole; 7] = [
+    NodeRole::Type,
+    NodeRole::Name,
+    NodeRole::Id,
+    NodeRole::SelfSize,
+    NodeRole::EdgeCount,
+    NodeRole::TraceNodeId,
+    NodeRole::Detachedness,
+];
+const V8_EDGE_LAYOUT: [EdgeRole; 3] = [EdgeRole::Type, EdgeRole::NameOrIndex, EdgeRole::ToNode];
+
+/// [`read_record`] for a record length known at compile time.
+#[inline(always)]
+fn read_fixed_record<const N: usize>(
+    data: &[u8],
+    at: usize,
+    values: &mut [u64; N],
+) -> Option<usize> {
+    let mut i = at;
+    for (k, slot) in values.iter_mut().enumerate() {
+        let (value, digits) = read_uint(data, i)?;
+        *slot = value;
+        i += digits;
+        match data.get(i) {
+            Some(b',') => i += 1,
+            Some(b'\n') if k == N - 1 && data.get(i + 1) == Some(&b',') => i += 2,
+            _ => return None,
+        }
+    }
+    Some(i)
+}
 
 /// Reads one record of `values.len()` unsigned integers starting at `at`, each followed by `,`
 /// (the last by `,` or `\n,`). Returns the position after the record's trailing comma, or
@@ -1076,7 +1107,7 @@ impl TreeState {
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum NodeRole {
     Type,
     Name,
@@ -1088,7 +1119,7 @@ enum NodeRole {
     Other,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum EdgeRole {
     Type,
     NameOrIndex,
@@ -1294,6 +1325,9 @@ impl Builder {
         if self.node_field != 0 || fields > MAX_FAST_FIELDS {
             return 0;
         }
+        if self.node_roles == V8_NODE_LAYOUT {
+            return self.fast_v8_nodes(data);
+        }
         let mut values = [0u64; MAX_FAST_FIELDS];
         let mut done = 0;
         while let Some(end) = read_record(data, done, &mut values[..fields]) {
@@ -1305,11 +1339,84 @@ impl Builder {
         done
     }
 
+    /// Node 20's layout (read from meta, not assumed), with the checks and stores unrolled.
+    fn fast_v8_nodes(&mut self, data: &[u8]) -> usize {
+        let mut v = [0u64; 7];
+        let mut done = 0;
+        let types = self.node_type_count as u64;
+        while let Some(end) = read_fixed_record(data, done, &mut v) {
+            let [ty, name, id, size, edges, trace, detached] = v;
+            let last = *self.first_edge.last().unwrap_or(&0) as u64;
+            let small = u32::MAX as u64;
+            if ty >= types
+                || name > small
+                || id > small
+                || trace > small
+                || detached > u8::MAX as u64
+                || last + edges > small
+                || self.nodes_committed == u32::MAX
+            {
+                // Odd values take the general path, which names the problem.
+                break;
+            }
+            if detached != 0 || !self.detachedness.is_empty() {
+                if self.detachedness.is_empty() {
+                    self.detachedness.resize(self.nodes_committed as usize, 0);
+                }
+                self.detachedness.push(detached as u8);
+            }
+            if trace != 0 || !self.trace_node_id.is_empty() {
+                if self.trace_node_id.is_empty() {
+                    self.trace_node_id.resize(self.nodes_committed as usize, 0);
+                }
+                self.trace_node_id.push(trace as u32);
+            }
+            self.node_type.push(ty as u8);
+            self.node_name.push(name as u32);
+            self.node_id.push(id as u32);
+            self.self_size.push(size);
+            self.first_edge.push((last + edges) as u32);
+            self.nodes_committed += 1;
+            done = end;
+        }
+        done
+    }
+
+    /// Edges as `type, name_or_index, to_node` (read from meta), unrolled.
+    fn fast_v8_edges(&mut self, data: &[u8]) -> usize {
+        let mut v = [0u64; 3];
+        let mut done = 0;
+        let types = self.edge_type_count as u64;
+        let fields = self.node_roles.len() as u64;
+        let nodes = self.nodes_committed as u64;
+        // Division by a constant compiles to a multiplication.
+        let ordinal = |to: u64| match fields {
+            7 => to.is_multiple_of(7).then_some(to / 7),
+            6 => to.is_multiple_of(6).then_some(to / 6),
+            _ => to.is_multiple_of(fields).then_some(to / fields),
+        };
+        while let Some(end) = read_fixed_record(data, done, &mut v) {
+            let [ty, name, to] = v;
+            let Some(target) = ordinal(to) else { break };
+            if ty >= types || name > u32::MAX as u64 || target >= nodes {
+                break;
+            }
+            self.edge_type.push(ty as u8);
+            self.edge_name.push(name as u32);
+            self.edge_to.push(target as u32);
+            done = end;
+        }
+        done
+    }
+
     /// As [`Self::fast_nodes`], for edges.
     fn fast_edges(&mut self, data: &[u8]) -> usize {
         let fields = self.edge_roles.len();
         if self.edge_field != 0 || fields > MAX_FAST_FIELDS {
             return 0;
+        }
+        if self.edge_roles == V8_EDGE_LAYOUT {
+            return self.fast_v8_edges(data);
         }
         let mut values = [0u64; MAX_FAST_FIELDS];
         let mut done = 0;
