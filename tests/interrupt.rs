@@ -1,0 +1,204 @@
+//! Interrupting `hunter run` (Ctrl-C or a plain `kill`) leaves no process behind: the target,
+//! its children (including one that made itself a new session) — whatever the hunt started is
+//! gone shortly after hunter exits, and hunter reports failure rather than success.
+//!
+//! The targets live in temp dirs named with a marker unique to the test; their processes are
+//! found by that marker in their command line or working directory.
+
+mod cli_support;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use cli_support::{eventually, hunter, processes_with, unique_marker, KillLeftovers, Running};
+
+/// Generous bounds that only keep a broken hunter from hanging the suite.
+const STARTUP_LIMIT: Duration = Duration::from_secs(90);
+const EXIT_LIMIT: Duration = Duration::from_secs(30);
+const CLEANUP_LIMIT: Duration = Duration::from_secs(10);
+
+/// The parent forks a child and, on each (slow, one second) iteration, asks it for work. A file
+/// named `iterating` appears once the first iteration has reached the target.
+const PARENT: &str = r#"
+const { fork } = require('child_process');
+const fs = require('fs');
+const path = require('path');
+const child = fork(path.join(__dirname, 'child.js'));
+globalThis.slowIteration = async () => {
+  fs.writeFileSync(path.join(__dirname, 'iterating'), '');
+  child.send('work');
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+};
+child.once('message', () => console.log('parent ready'));
+setInterval(() => {}, 1 << 30);
+"#;
+
+const CHILD: &str = r#"
+process.on('message', () => {});
+process.send('up');
+setInterval(() => {}, 1 << 30);
+"#;
+
+/// Like PARENT, plus a grandchild that leaves the process group (`detached: true` makes it a
+/// session leader), as daemonising helpers do; killing hunter's or the target's process group
+/// alone would miss it.
+const PARENT_WITH_DETACHED: &str = r#"
+const { fork, spawn } = require('child_process');
+const fs = require('fs');
+const path = require('path');
+const child = fork(path.join(__dirname, 'child.js'));
+const daemon = spawn(process.execPath, [path.join(__dirname, 'daemon.js')], { detached: true, stdio: 'ignore' });
+daemon.unref();
+globalThis.slowIteration = async () => {
+  fs.writeFileSync(path.join(__dirname, 'iterating'), '');
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+};
+child.once('message', () => console.log('parent ready'));
+setInterval(() => {}, 1 << 30);
+"#;
+
+const DAEMON: &str = "setInterval(() => {}, 1 << 30);\n";
+
+const SLOW_SCENARIO: &str = r#"
+[target]
+command = ["node", "parent.js"]
+ready = { log = "parent ready" }
+
+[workload]
+eval = "await slowIteration()"
+
+[hunt]
+iterations = 40
+warmup = 0
+"#;
+
+/// The target never becomes ready: the hunt is interrupted while it waits.
+const NEVER_READY_SCENARIO: &str = r#"
+[target]
+command = ["node", "parent.js"]
+ready = { log = "this line is never printed" }
+
+[workload]
+eval = "await slowIteration()"
+"#;
+
+struct Target {
+    /// Declared first so it runs first: kills anything left (the marker is unique to the test).
+    _cleanup: KillLeftovers,
+    dir: tempfile::TempDir,
+    marker: String,
+}
+
+impl Target {
+    fn new(label: &str, parent: &str, scenario: &str) -> Target {
+        let marker = unique_marker(label);
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("{marker}-"))
+            .tempdir()
+            .expect("temp dir");
+        for (name, text) in [
+            ("parent.js", parent),
+            ("child.js", CHILD),
+            ("daemon.js", DAEMON),
+            ("scenario.toml", scenario),
+        ] {
+            std::fs::write(dir.path().join(name), text).expect("write test file");
+        }
+        let _cleanup = KillLeftovers {
+            marker: marker.clone(),
+            exclude: Vec::new(),
+            only_when_failing: false,
+        };
+        Target {
+            _cleanup,
+            dir,
+            marker,
+        }
+    }
+
+    fn scenario(&self) -> PathBuf {
+        self.dir.path().join("scenario.toml")
+    }
+
+    fn start_hunt(&self) -> Running {
+        let mut command = hunter();
+        command.arg("run").arg(self.scenario());
+        Running::start(command)
+    }
+
+    /// Waits until at least `count` target processes run (hunter itself excluded).
+    fn wait_for_processes(&self, hunt: &Running, count: usize) {
+        let up = eventually(STARTUP_LIMIT, || {
+            processes_with(&self.marker, &[hunt.pid()]).len() >= count
+        });
+        assert!(
+            up,
+            "the target's {count} processes never came up: {:?}",
+            processes_with(&self.marker, &[hunt.pid()])
+        );
+    }
+
+    fn wait_for_first_iteration(&self) {
+        let marker_file = self.dir.path().join("iterating");
+        assert!(
+            eventually(STARTUP_LIMIT, || marker_file.exists()),
+            "the hunt never reached its first iteration"
+        );
+    }
+
+    /// Sends `signal` to hunter, then checks it fails and that nothing it started survives.
+    fn interrupt_and_check(&self, hunt: Running, signal: &str) {
+        let before = processes_with(&self.marker, &[hunt.pid()]);
+        hunt.signal(signal);
+        let finished = hunt.wait(EXIT_LIMIT);
+        assert!(
+            !finished.status.success(),
+            "an interrupted hunt must not report success\n{}",
+            finished.describe()
+        );
+        let gone = eventually(CLEANUP_LIMIT, || {
+            processes_with(&self.marker, &[]).is_empty()
+        });
+        assert!(
+            gone,
+            "processes left behind after SIG{signal}: {:?} (running before: {before:?})\n{}",
+            processes_with(&self.marker, &[]),
+            finished.describe()
+        );
+    }
+}
+
+#[test]
+fn sigint_mid_hunt_leaves_no_process_behind() {
+    let target = Target::new("sigint", PARENT, SLOW_SCENARIO);
+    let hunt = target.start_hunt();
+    target.wait_for_processes(&hunt, 2);
+    target.wait_for_first_iteration();
+    target.interrupt_and_check(hunt, "INT");
+}
+
+#[test]
+fn sigterm_mid_hunt_leaves_no_process_behind() {
+    let target = Target::new("sigterm", PARENT, SLOW_SCENARIO);
+    let hunt = target.start_hunt();
+    target.wait_for_processes(&hunt, 2);
+    target.wait_for_first_iteration();
+    target.interrupt_and_check(hunt, "TERM");
+}
+
+#[test]
+fn sigint_while_waiting_for_ready_leaves_no_process_behind() {
+    let target = Target::new("sigint-ready", PARENT, NEVER_READY_SCENARIO);
+    let hunt = target.start_hunt();
+    target.wait_for_processes(&hunt, 2);
+    target.interrupt_and_check(hunt, "INT");
+}
+
+#[test]
+fn sigint_also_takes_down_a_child_that_left_the_process_group() {
+    let target = Target::new("sigint-detached", PARENT_WITH_DETACHED, SLOW_SCENARIO);
+    let hunt = target.start_hunt();
+    target.wait_for_processes(&hunt, 3);
+    target.wait_for_first_iteration();
+    target.interrupt_and_check(hunt, "INT");
+}
