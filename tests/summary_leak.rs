@@ -105,3 +105,43 @@ fn retainer_path_and_location_of_a_leaked_session() {
         text.find("constructor").unwrap() + "constructor".len()
     );
 }
+
+#[test]
+fn allocation_stack_of_objects_made_while_tracking() {
+    let dir = tempfile::tempdir().unwrap();
+    make_snapshots("traced", dir.path());
+    let s = read_file(&dir.path().join("traced.heapsnapshot")).unwrap();
+    assert!(!s.trace_tree().is_empty(), "allocation tracking was on");
+    let all: Vec<u32> = (0..s.node_count()).collect();
+    // The 50 instances, not Session.prototype (also named Session, made before tracking began).
+    let made: Vec<u32> = sessions(&s, &all)
+        .into_iter()
+        .filter(|&n| s.trace_node_id(n) != 0)
+        .collect();
+    assert_eq!(made.len(), 50);
+    let source = std::fs::read_to_string(tools_dir().join("make-snapshots.js")).unwrap();
+    // Frames give the position of each function's definition, 1-based.
+    let line_of =
+        |text: &str| source.lines().position(|l| l.contains(text)).expect(text) as u32 + 1;
+    let (make_session, caller) = (
+        line_of("function makeSession(id) {"),
+        line_of("(async () => {"),
+    );
+    for &n in &made {
+        let stack = s.allocation_stack(n);
+        let top = stack.first().unwrap_or_else(|| panic!("no stack for {n}"));
+        assert_eq!(top.function_name, "makeSession", "{stack:?}");
+        assert!(top.script_name.ends_with("make-snapshots.js"), "{stack:?}");
+        assert_eq!(top.line, make_session, "{stack:?}");
+        assert_eq!(
+            (stack[1].function_name, stack[1].line),
+            ("", caller),
+            "{stack:?}"
+        );
+        assert_eq!(
+            stack.last().map(|f| f.function_name),
+            Some("(root)"),
+            "{stack:?}"
+        );
+    }
+}

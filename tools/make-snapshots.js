@@ -5,6 +5,7 @@
 //   node tools/make-snapshots.js leak DIR         DIR/leak-1..3.heapsnapshot: one process, a
 //                                                 global Map of Session objects growing by 100
 //   node tools/make-snapshots.js big FILE MB      a snapshot of about MB megabytes (benchmarks)
+//   node tools/make-snapshots.js traced DIR       DIR/traced.heapsnapshot: allocation tracking on
 'use strict';
 const v8 = require('v8');
 const path = require('path');
@@ -12,7 +13,7 @@ const fs = require('fs');
 
 const [mode, out, arg] = process.argv.slice(2);
 if (!mode || !out) {
-  console.error('usage: make-snapshots.js mixed DIR | leak DIR | big FILE MB');
+  console.error('usage: make-snapshots.js mixed DIR | leak DIR | big FILE MB | traced DIR');
   process.exit(2);
 }
 
@@ -121,4 +122,36 @@ function big() {
   write(out);
 }
 
-({ mixed, leak, big })[mode] ? ({ mixed, leak, big })[mode]() : (console.error(`unknown mode ${mode}`), process.exit(2));
+
+// Allocation tracking on (as a hunt may turn it on): the snapshot carries trace_function_infos,
+// trace_tree and a trace_node_id per node. Taken through the in-process inspector.
+function traced() {
+  const inspector = require('inspector');
+  const session = new inspector.Session();
+  session.connect();
+  const post = (method, params) => new Promise((resolve, reject) =>
+    session.post(method, params || {}, (err, result) => (err ? reject(err) : resolve(result))));
+  class Session { constructor(id) { this.id = id; this.tags = [id]; } }
+  function makeSession(id) {
+    return new Session(id);
+  }
+  (async () => {
+    await post('HeapProfiler.enable');
+    await post('HeapProfiler.startTrackingHeapObjects', { trackAllocations: true });
+    globalThis.sessions = [];
+    for (let i = 0; i < 50; i++) globalThis.sessions.push(makeSession(i));
+    const chunks = [];
+    session.on('HeapProfiler.addHeapSnapshotChunk', (m) => chunks.push(m.params.chunk));
+    await post('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
+    session.disconnect();
+    fs.mkdirSync(out, { recursive: true });
+    fs.writeFileSync(path.join(out, 'traced.heapsnapshot'), chunks.join(''));
+  })().catch((e) => { console.error(e); process.exit(1); });
+}
+
+const modes = { mixed, leak, big, traced };
+if (!modes[mode]) {
+  console.error(`unknown mode ${mode}`);
+  process.exit(2);
+}
+modes[mode]();

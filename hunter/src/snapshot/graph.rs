@@ -26,7 +26,8 @@ pub struct Location {
     pub column: u32,
 }
 
-/// One frame of an allocation stack, resolved through `trace_function_infos`.
+/// One frame of an allocation stack, resolved through `trace_function_infos`. The position is
+/// where the frame's function is defined (V8 records functions, not call sites).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AllocationFrame<'a> {
     pub function_name: &'a str,
@@ -160,6 +161,8 @@ pub struct HeapSnapshot {
     trace_function_info_fields: Vec<String>,
     trace_function_infos: Vec<u32>,
     trace_tree: Vec<TraceNode>,
+    /// (trace node id, index in `trace_tree`), sorted; built on first use.
+    trace_index: std::sync::OnceLock<Vec<(u32, u32)>>,
     pub(crate) root: u32,
     extra_native_bytes: u64,
     pub(crate) class_of: Vec<u32>,
@@ -250,6 +253,7 @@ impl HeapSnapshot {
             trace_function_info_fields: meta.trace_function_info_fields,
             trace_function_infos: p.trace_function_infos,
             trace_tree: p.trace_tree,
+            trace_index: std::sync::OnceLock::new(),
             root,
             extra_native_bytes: meta.extra_native_bytes,
             class_of: Vec::new(),
@@ -387,9 +391,20 @@ impl HeapSnapshot {
             return Vec::new();
         };
         let mut frames = Vec::new();
-        let Some(mut at) = self.trace_tree.iter().position(|t| t.id == id) else {
+        let index = self.trace_index.get_or_init(|| {
+            let mut index: Vec<(u32, u32)> = self
+                .trace_tree
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (t.id, i as u32))
+                .collect();
+            index.sort_unstable();
+            index
+        });
+        let Ok(found) = index.binary_search_by_key(&id, |&(id, _)| id) else {
             return frames;
         };
+        let mut at = index[found].1 as usize;
         while at < self.trace_tree.len() && frames.len() < 1024 {
             let node = self.trace_tree[at];
             let base = node.function_info as usize * width;
