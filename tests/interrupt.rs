@@ -168,22 +168,29 @@ impl Target {
     }
 }
 
+/// Starts a slow hunt of `parent`, waits until its `processes` run and the first iteration has
+/// reached the target, then interrupts hunter with `signal` and checks the aftermath.
+fn interrupt_mid_hunt(label: &str, parent: &str, processes: usize, signal: &str) {
+    let target = Target::new(label, parent, SLOW_SCENARIO);
+    let hunt = target.start_hunt();
+    target.wait_for_processes(&hunt, processes);
+    target.wait_for_first_iteration();
+    target.interrupt_and_check(hunt, signal);
+}
+
 #[test]
 fn sigint_mid_hunt_leaves_no_process_behind() {
-    let target = Target::new("sigint", PARENT, SLOW_SCENARIO);
-    let hunt = target.start_hunt();
-    target.wait_for_processes(&hunt, 2);
-    target.wait_for_first_iteration();
-    target.interrupt_and_check(hunt, "INT");
+    interrupt_mid_hunt("sigint", PARENT, 2, "INT");
 }
 
 #[test]
 fn sigterm_mid_hunt_leaves_no_process_behind() {
-    let target = Target::new("sigterm", PARENT, SLOW_SCENARIO);
-    let hunt = target.start_hunt();
-    target.wait_for_processes(&hunt, 2);
-    target.wait_for_first_iteration();
-    target.interrupt_and_check(hunt, "TERM");
+    interrupt_mid_hunt("sigterm", PARENT, 2, "TERM");
+}
+
+#[test]
+fn sigint_also_takes_down_a_child_that_left_the_process_group() {
+    interrupt_mid_hunt("sigint-detached", PARENT_WITH_DETACHED, 3, "INT");
 }
 
 #[test]
@@ -191,14 +198,5 @@ fn sigint_while_waiting_for_ready_leaves_no_process_behind() {
     let target = Target::new("sigint-ready", PARENT, NEVER_READY_SCENARIO);
     let hunt = target.start_hunt();
     target.wait_for_processes(&hunt, 2);
-    target.interrupt_and_check(hunt, "INT");
-}
-
-#[test]
-fn sigint_also_takes_down_a_child_that_left_the_process_group() {
-    let target = Target::new("sigint-detached", PARENT_WITH_DETACHED, SLOW_SCENARIO);
-    let hunt = target.start_hunt();
-    target.wait_for_processes(&hunt, 3);
-    target.wait_for_first_iteration();
     target.interrupt_and_check(hunt, "INT");
 }

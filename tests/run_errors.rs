@@ -72,6 +72,34 @@ impl Case {
         )
     }
 
+    /// Runs hunter on this scenario text (with a harmless app.js beside it), which must be
+    /// rejected with exit 2 and a message naming each of `needles`, starting nothing.
+    fn usage_error(&self, scenario_toml: &str, needles: &[&str]) -> Finished {
+        self.write("app.js", APP_STAYS_UP);
+        let finished = self.run(&self.scenario(scenario_toml));
+        assert_usage_error(&finished, needles);
+        assert!(
+            processes_with(&self.marker, &[]).is_empty(),
+            "nothing may be started for a bad scenario\n{}",
+            finished.describe()
+        );
+        finished
+    }
+
+    /// Runs a hunt that must fail: exit 3, `pattern` in the printed message and in the JSON
+    /// report's error, and nothing left running. Returns the report's error.
+    fn hunt_must_fail(&self, scenario_toml: &str, pattern: &str) -> String {
+        let finished = self.run(&self.scenario(scenario_toml));
+        assert_hunt_failed(&finished, pattern);
+        let error = self.error_report(&finished);
+        assert!(
+            Regex::new(pattern).unwrap().is_match(&error),
+            "the report's error must match {pattern:?}: {error}"
+        );
+        self.assert_nothing_left(&finished);
+        error
+    }
+
     /// After the hunt: none of the processes it started is still running.
     fn assert_nothing_left(&self, finished: &Finished) {
         let gone = eventually(Duration::from_secs(10), || {
@@ -153,6 +181,14 @@ fn assert_hunt_failed(finished: &Finished, pattern: &str) {
 }
 
 const APP_STAYS_UP: &str = "console.log('app up'); setInterval(() => {}, 1 << 30);\n";
+const READY_APP_UP: &str = "ready = { log = \"app up\" }";
+
+/// A scenario starting `node app.js`, with this `ready` line, `[workload]` line and extra tables.
+fn node_scenario(ready: &str, workload: &str, extra: &str) -> String {
+    format!(
+        "[target]\ncommand = [\"node\", \"app.js\"]\n{ready}\n\n[workload]\n{workload}\n\n{extra}"
+    )
+}
 
 // ---------------------------------------------------------------------------------------------
 // Exit code 2: the scenario file is wrong, nothing is started.
@@ -172,103 +208,105 @@ fn missing_scenario_file_exits_2_naming_the_file() {
     );
 }
 
+// `node_scenario` lines: 1 [target], 2 command, 3 ready, 5 [workload], 6 the workload, 8… extra.
+
 #[test]
 fn toml_syntax_error_exits_2_with_the_line() {
     let case = Case::new("syntax");
-    case.write("app.js", APP_STAYS_UP);
-    let scenario = case.scenario(
-        "[target]\n\
-         command = [\"node\", \"app.js\"]\n\
-         \n\
-         [workload]\n\
-         eval = \"1 + 1\" +\n",
+    let finished = case.usage_error(
+        &node_scenario(READY_APP_UP, "eval = \"1 + 1\" +", ""),
+        &["scenario.toml"],
     );
-    let finished = case.run(&scenario);
-    assert_usage_error(&finished, &["scenario.toml"]);
-    assert_line(&finished, "scenario.toml", 5);
-    assert!(
-        processes_with(&case.marker, &[]).is_empty(),
-        "nothing is started on bad input"
-    );
+    assert_line(&finished, "scenario.toml", 6);
 }
 
 #[test]
 fn unknown_key_exits_2_naming_the_key_and_line() {
     let case = Case::new("unknown-key");
-    case.write("app.js", APP_STAYS_UP);
-    let scenario = case.scenario(
-        "[target]\n\
-         command = [\"node\", \"app.js\"]\n\
-         \n\
-         [workload]\n\
-         eval = \"1 + 1\"\n\
-         \n\
-         [hunt]\n\
-         iteration = 3\n",
-    );
-    let finished = case.run(&scenario);
-    assert_usage_error(&finished, &["scenario.toml", "iteration"]);
-    assert_line(&finished, "scenario.toml", 8);
+    let scenario = node_scenario(READY_APP_UP, "eval = \"1 + 1\"", "[hunt]\niteration = 3\n");
+    let finished = case.usage_error(&scenario, &["scenario.toml", "iteration"]);
+    assert_line(&finished, "scenario.toml", 9);
 }
 
 #[test]
 fn unknown_key_in_target_exits_2_naming_it() {
     let case = Case::new("unknown-target-key");
-    case.write("app.js", APP_STAYS_UP);
-    let scenario = case.scenario(
-        "[target]\n\
-         command = [\"node\", \"app.js\"]\n\
-         readyy = { log = \"app up\" }\n\
-         \n\
-         [workload]\n\
-         eval = \"1 + 1\"\n",
-    );
-    let finished = case.run(&scenario);
-    assert_usage_error(&finished, &["readyy"]);
+    let scenario = node_scenario("readyy = { log = \"app up\" }", "eval = \"1 + 1\"", "");
+    let finished = case.usage_error(&scenario, &["readyy"]);
     assert_line(&finished, "scenario.toml", 3);
 }
 
 #[test]
 fn wrong_type_exits_2_naming_the_key() {
     let case = Case::new("wrong-type");
-    case.write("app.js", APP_STAYS_UP);
-    let scenario = case.scenario(
-        "[target]\n\
-         command = [\"node\", \"app.js\"]\n\
-         \n\
-         [workload]\n\
-         eval = \"1 + 1\"\n\
-         \n\
-         [hunt]\n\
-         iterations = \"five\"\n",
+    let scenario = node_scenario(
+        READY_APP_UP,
+        "eval = \"1 + 1\"",
+        "[hunt]\niterations = \"five\"\n",
     );
-    let finished = case.run(&scenario);
-    assert_usage_error(&finished, &["scenario.toml", "iterations"]);
-    assert_line(&finished, "scenario.toml", 8);
+    let finished = case.usage_error(&scenario, &["scenario.toml", "iterations"]);
+    assert_line(&finished, "scenario.toml", 9);
+}
+
+#[test]
+fn invalid_ready_regex_exits_2_naming_the_key() {
+    let case = Case::new("bad-regex");
+    let scenario = node_scenario(
+        "ready = { log = 'listening on (?P<port>\\d+' }",
+        "eval = \"1\"",
+        "",
+    );
+    let finished = case.usage_error(&scenario, &["log"]);
+    assert_line(&finished, "scenario.toml", 3);
+}
+
+#[test]
+fn missing_workload_module_exits_2_naming_the_file() {
+    let case = Case::new("no-module");
+    let scenario = node_scenario(READY_APP_UP, "module = \"no-such-workload.mjs\"", "");
+    let finished = case.usage_error(&scenario, &["module", "no-such-workload.mjs"]);
+    assert_line(&finished, "scenario.toml", 6);
 }
 
 #[test]
 fn empty_command_starts_nothing_and_exits_2() {
     let case = Case::new("empty-command");
-    let scenario = case.scenario(
-        "[target]\n\
-         command = []\n\
-         \n\
-         [workload]\n\
-         eval = \"1 + 1\"\n",
-    );
-    let finished = case.run(&scenario);
-    assert_usage_error(&finished, &["command"]);
+    let scenario = "[target]\ncommand = []\n\n[workload]\neval = \"1 + 1\"\n";
+    let finished = case.usage_error(scenario, &["command"]);
     assert_line(&finished, "scenario.toml", 2);
 }
 
 #[test]
 fn missing_workload_exits_2_naming_it() {
     let case = Case::new("no-workload");
-    case.write("app.js", APP_STAYS_UP);
-    let scenario = case.scenario("[target]\ncommand = [\"node\", \"app.js\"]\n");
-    let finished = case.run(&scenario);
-    assert_usage_error(&finished, &["workload"]);
+    case.usage_error(
+        "[target]\ncommand = [\"node\", \"app.js\"]\n",
+        &["workload"],
+    );
+}
+
+#[test]
+fn unknown_option_exits_2_naming_it() {
+    let case = Case::new("bad-flag");
+    let scenario = case.scenario(&node_scenario(READY_APP_UP, "eval = \"1\"", ""));
+    let finished = run_hunter(
+        [
+            "run".as_ref(),
+            scenario.as_os_str(),
+            "--no-such-option".as_ref(),
+        ],
+        LIMIT,
+    );
+    assert_usage_error(&finished, &["--no-such-option"]);
+}
+
+#[test]
+fn directory_without_scenarios_exits_2_naming_it() {
+    let case = Case::new("empty-dir");
+    let empty = case.dir.path().join("nothing-here");
+    std::fs::create_dir(&empty).expect("create dir");
+    let finished = case.run(&empty);
+    assert_usage_error(&finished, &["nothing-here"]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -297,71 +335,45 @@ fn target_exiting_before_ready_exits_3_with_its_exit_code() {
         "app.js",
         "console.log('starting, then giving up'); process.exit(93);\n",
     );
-    let scenario = case.scenario(
-        "[target]\n\
-         command = [\"node\", \"app.js\"]\n\
-         ready = { log = \"never printed\" }\n\
-         \n\
-         [workload]\n\
-         eval = \"1 + 1\"\n",
+    let scenario = node_scenario(
+        "ready = { log = \"never printed\" }",
+        "eval = \"1 + 1\"",
+        "",
     );
-    let finished = case.run(&scenario);
-    assert_hunt_failed(&finished, r"(?i)exit");
-    let error = case.error_report(&finished);
-    assert!(
-        Regex::new(r"(?i)exit").unwrap().is_match(&error),
-        "error: {error}"
-    );
+    let error = case.hunt_must_fail(&scenario, r"(?i)exit");
     assert!(
         Regex::new(r"\b93\b").unwrap().is_match(&error),
         "the error gives the exit code: {error}"
     );
-    case.assert_nothing_left(&finished);
 }
 
 #[test]
 fn ready_that_never_happens_times_out_with_exit_3() {
     let case = Case::new("never-ready");
     case.write("app.js", APP_STAYS_UP);
-    let scenario = case.scenario(
-        "[target]\n\
-         command = [\"node\", \"app.js\"]\n\
-         ready = { log = \"this line is never printed\" }\n\
-         \n\
-         [workload]\n\
-         eval = \"1 + 1\"\n\
-         \n\
-         [hunt]\n\
-         timeout_s = 3\n",
+    let scenario = node_scenario(
+        "ready = { log = \"this line is never printed\" }",
+        "eval = \"1 + 1\"",
+        "[hunt]\ntimeout_s = 3\n",
     );
-    let finished = case.run(&scenario);
-    assert_hunt_failed(&finished, r"(?i)time");
-    let error = case.error_report(&finished);
-    assert!(
-        Regex::new(r"(?i)time").unwrap().is_match(&error),
-        "error: {error}"
+    // Whichever limit fires first (waiting for ready, or the whole hunt), the message says the
+    // target was not ready or the hunt ran out of time, and gives the 3 s limit.
+    case.hunt_must_fail(
+        &scenario,
+        r"(?i)(not ready|did not finish|timed? ?out)[^\n]*\b3 ?s\b",
     );
-    case.assert_nothing_left(&finished);
 }
 
 #[test]
 fn workload_that_throws_exits_3_with_the_javascript_error() {
     let case = Case::new("throws");
     case.write("app.js", APP_STAYS_UP);
-    let scenario = case.scenario(
-        "[target]\n\
-         command = [\"node\", \"app.js\"]\n\
-         ready = { log = \"app up\" }\n\
-         \n\
-         [workload]\n\
-         eval = \"throw new Error('cart service is down (e7c1)')\"\n",
+    let scenario = node_scenario(
+        READY_APP_UP,
+        "eval = \"throw new Error('cart service is down (e7c1)')\"",
+        "",
     );
-    let finished = case.run(&scenario);
-    assert_hunt_failed(&finished, r"cart service is down \(e7c1\)");
-    assert!(case
-        .error_report(&finished)
-        .contains("cart service is down (e7c1)"));
-    case.assert_nothing_left(&finished);
+    case.hunt_must_fail(&scenario, r"cart service is down \(e7c1\)");
 }
 
 #[test]
@@ -373,17 +385,8 @@ fn workload_promise_rejection_exits_3_with_the_javascript_error() {
          throw new TypeError('card declined (b42f)'); };\n\
          console.log('app up'); setInterval(() => {}, 1 << 30);\n",
     );
-    let scenario = case.scenario(
-        "[target]\n\
-         command = [\"node\", \"app.js\"]\n\
-         ready = { log = \"app up\" }\n\
-         \n\
-         [workload]\n\
-         eval = \"await charge()\"\n",
-    );
-    let finished = case.run(&scenario);
-    assert_hunt_failed(&finished, r"card declined \(b42f\)");
-    case.assert_nothing_left(&finished);
+    let scenario = node_scenario(READY_APP_UP, "eval = \"await charge()\"", "");
+    case.hunt_must_fail(&scenario, r"card declined \(b42f\)");
 }
 
 #[test]
@@ -394,21 +397,12 @@ fn module_workload_that_throws_exits_3_with_the_javascript_error() {
         "workload.js",
         "let n = 0;\nexports.iteration = () => { if (++n === 2) throw new RangeError('quota exhausted (91aa)'); };\n",
     );
-    let scenario = case.scenario(
-        "[target]\n\
-         command = [\"node\", \"app.js\"]\n\
-         ready = { log = \"app up\" }\n\
-         \n\
-         [workload]\n\
-         module = \"workload.js\"\n",
-    );
-    let finished = case.run(&scenario);
-    assert_hunt_failed(&finished, r"quota exhausted \(91aa\)");
-    case.assert_nothing_left(&finished);
+    let scenario = node_scenario(READY_APP_UP, "module = \"workload.js\"", "");
+    case.hunt_must_fail(&scenario, r"quota exhausted \(91aa\)");
 }
 
 #[test]
-fn http_connection_refused_exits_3() {
+fn http_connection_refused_exits_3_naming_the_url() {
     let case = Case::new("refused");
     case.write("app.js", APP_STAYS_UP);
     // A port that was just free: nothing listens there.
@@ -416,22 +410,16 @@ fn http_connection_refused_exits_3() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         listener.local_addr().unwrap().port()
     };
-    let scenario = case.scenario(&format!(
-        "[target]\n\
-         command = [\"node\", \"app.js\"]\n\
-         ready = {{ log = \"app up\" }}\n\
-         \n\
-         [workload]\n\
-         http = [{{ method = \"GET\", url = \"http://127.0.0.1:{port}/orders\", times = 3 }}]\n"
-    ));
-    let finished = case.run(&scenario);
-    assert_hunt_failed(&finished, r"(?i)refused|connect");
-    assert!(
-        finished.output().contains(&port.to_string()),
-        "the message names the URL\n{}",
-        finished.describe()
+    let url = format!("http://127.0.0.1:{port}/orders");
+    let workload = format!("http = [{{ method = \"GET\", url = \"{url}\", times = 3 }}]");
+    let error = case.hunt_must_fail(
+        &node_scenario(READY_APP_UP, &workload, ""),
+        r"(?i)refused|connect",
     );
-    case.assert_nothing_left(&finished);
+    assert!(
+        error.contains(&format!("127.0.0.1:{port}")),
+        "the error names the URL: {error}"
+    );
 }
 
 #[test]
@@ -443,41 +431,26 @@ fn http_error_status_exits_3_with_the_status() {
          const s = http.createServer((req, res) => { res.statusCode = 503; res.end('overloaded'); });\n\
          s.listen(0, '127.0.0.1', () => console.log(`listening on ${s.address().port}`));\n",
     );
-    let scenario = case.scenario(
-        "[target]\n\
-         command = [\"node\", \"app.js\"]\n\
-         ready = { log = 'listening on (?P<port>\\d+)' }\n\
-         \n\
-         [workload]\n\
-         http = [{ url = \"http://127.0.0.1:{port}/\" }]\n",
+    let scenario = node_scenario(
+        "ready = { log = 'listening on (?P<port>\\d+)' }",
+        "http = [{ url = \"http://127.0.0.1:{port}/\" }]",
+        "",
     );
-    let finished = case.run(&scenario);
-    assert_hunt_failed(&finished, r"\b503\b");
-    case.assert_nothing_left(&finished);
+    case.hunt_must_fail(&scenario, r"\b503\b");
 }
 
 #[test]
-fn exec_workload_failing_exits_3() {
+fn exec_workload_failing_exits_3_with_its_exit_code() {
     let case = Case::new("exec-fails");
     case.write("app.js", APP_STAYS_UP);
     case.write(
         "client.js",
         "console.error('client: upstream unavailable (5d0e)'); process.exit(7);\n",
     );
-    let scenario = case.scenario(
-        "[target]\n\
-         command = [\"node\", \"app.js\"]\n\
-         ready = { log = \"app up\" }\n\
-         \n\
-         [workload]\n\
-         exec = [\"node\", \"client.js\"]\n",
-    );
-    let finished = case.run(&scenario);
-    assert_hunt_failed(&finished, r"(?i)exit|status");
-    let error = case.error_report(&finished);
+    let scenario = node_scenario(READY_APP_UP, "exec = [\"node\", \"client.js\"]", "");
+    let error = case.hunt_must_fail(&scenario, r"(?i)exit|status");
     assert!(
         Regex::new(r"\b7\b").unwrap().is_match(&error),
         "the error gives the exit code: {error}"
     );
-    case.assert_nothing_left(&finished);
 }
