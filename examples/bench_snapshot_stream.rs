@@ -40,9 +40,9 @@ async fn main() {
     }
 }
 
-/// CPU seconds this process has used so far (user + system), from /proc.
-fn own_cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+/// CPU seconds a process (`self` or a pid) has used so far, all threads, user + system.
+fn cpu_seconds(process: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{process}/stat")).unwrap_or_default();
     // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
     let after_name = stat.rsplit(')').next().unwrap_or_default();
     let fields: Vec<&str> = after_name.split_whitespace().collect();
@@ -57,6 +57,7 @@ fn own_cpu_seconds() -> f64 {
 
 async fn run(heap_mb: u64, rounds: usize) -> Result<(), Box<dyn std::error::Error>> {
     let (mut node, session) = launch::launch(TARGET).await?;
+    let node_pid = node.id().ok_or("node has no pid")?.to_string();
     let used = session.evaluate(&format!("grow({heap_mb})")).await?;
     println!(
         "node heap used: {:.0} MB",
@@ -77,7 +78,7 @@ async fn run(heap_mb: u64, rounds: usize) -> Result<(), Box<dyn std::error::Erro
     let mut write_times = Vec::new();
     for round in 0..rounds {
         let streamed = dir.path().join(format!("streamed-{round}.heapsnapshot"));
-        let cpu_before = own_cpu_seconds();
+        let (client_before, node_before) = (cpu_seconds("self"), cpu_seconds(&node_pid));
         let start = Instant::now();
         let mut file = tokio::fs::File::create(&streamed).await?;
         let bytes = session
@@ -86,9 +87,10 @@ async fn run(heap_mb: u64, rounds: usize) -> Result<(), Box<dyn std::error::Erro
             .await?;
         drop(file);
         let elapsed = start.elapsed();
-        let cpu = own_cpu_seconds() - cpu_before;
+        let client_cpu = cpu_seconds("self") - client_before;
+        let node_cpu = cpu_seconds(&node_pid) - node_before;
         println!(
-            "round {round}: stream through cdp  {:6.2} s  {:7.1} MB  {:5.1} MB/s  client CPU {cpu:.2} s",
+            "round {round}: stream through cdp  {:6.2} s  {:7.1} MB  {:5.1} MB/s  node CPU {node_cpu:6.2} s  client CPU {client_cpu:.2} s",
             elapsed.as_secs_f64(),
             bytes as f64 / 1e6,
             bytes as f64 / 1e6 / elapsed.as_secs_f64()
@@ -97,6 +99,7 @@ async fn run(heap_mb: u64, rounds: usize) -> Result<(), Box<dyn std::error::Erro
         std::fs::remove_file(&streamed)?;
 
         let written = dir.path().join(format!("written-{round}.heapsnapshot"));
+        let node_before = cpu_seconds(&node_pid);
         let start = Instant::now();
         session
             .evaluate(&format!(
@@ -105,9 +108,10 @@ async fn run(heap_mb: u64, rounds: usize) -> Result<(), Box<dyn std::error::Erro
             ))
             .await?;
         let elapsed = start.elapsed();
+        let node_cpu = cpu_seconds(&node_pid) - node_before;
         let bytes = std::fs::metadata(&written)?.len();
         println!(
-            "round {round}: v8.writeHeapSnapshot {:6.2} s  {:7.1} MB  {:5.1} MB/s",
+            "round {round}: v8.writeHeapSnapshot {:6.2} s  {:7.1} MB  {:5.1} MB/s  node CPU {node_cpu:6.2} s",
             elapsed.as_secs_f64(),
             bytes as f64 / 1e6,
             bytes as f64 / 1e6 / elapsed.as_secs_f64()
