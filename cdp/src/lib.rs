@@ -34,3 +34,20 @@ pub use protocol::Command;
 pub use session::{Session, MAX_MESSAGE_SIZE};
 pub use snapshot::{SnapshotEvent, SnapshotStream};
 pub use workers::{Worker, WorkerAttachments};
+
+#[cfg(test)]
+mod tests {
+    /// Callers hold sessions across tasks and move streams into them.
+    #[test]
+    fn handles_and_streams_can_cross_tasks() {
+        fn send_sync<T: Send + Sync>() {}
+        fn send<T: Send>() {}
+        send_sync::<crate::Session>();
+        send_sync::<crate::Event>();
+        send_sync::<crate::Error>();
+        send_sync::<crate::Worker>();
+        send::<crate::EventStream>();
+        send::<crate::SnapshotStream>();
+        send::<crate::WorkerAttachments>();
+    }
+}
