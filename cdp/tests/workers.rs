@@ -8,7 +8,7 @@ use cdp::protocol::runtime::RunIfWaitingForDebugger;
 use cdp::TakeHeapSnapshot;
 use futures::StreamExt;
 use serde_json::json;
-use support::{parse_whole_snapshot, start, within};
+use support::{eventually, parse_whole_snapshot, start, within};
 
 const WORKER_AT_START: &str = r#"
 const { Worker } = require('worker_threads');
@@ -33,18 +33,10 @@ async fn a_worker_session_evaluates_in_the_worker_and_streams_its_snapshot() {
     assert!(session.worker_session_id().is_some());
 
     // The worker may still be starting when it is reported.
-    let seen = within(20, async {
-        loop {
-            let value = session
-                .evaluate("typeof onlyInWorker === 'string' ? onlyInWorker : null")
-                .await
-                .unwrap();
-            if !value.is_null() {
-                return value;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
+    let seen = eventually(
+        &session,
+        "typeof onlyInWorker === 'string' ? onlyInWorker : null",
+    )
     .await;
     assert_eq!(seen, json!("set in the worker 1"));
     assert_eq!(
@@ -142,34 +134,9 @@ async fn a_waiting_worker_runs_on_request_and_its_session_closes_when_it_exits()
     within(10, session.call(&RunIfWaitingForDebugger {}))
         .await
         .unwrap();
-    let ran = within(20, async {
-        loop {
-            let value = session
-                .evaluate("globalThis.startedAt ?? null")
-                .await
-                .unwrap();
-            if !value.is_null() {
-                return value;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await;
+    let ran = eventually(&session, "globalThis.startedAt ?? null").await;
     assert_eq!(ran, json!("worker body ran"));
-    let said = within(20, async {
-        loop {
-            let value = node
-                .session
-                .evaluate("globalThis.workerSaid ?? null")
-                .await
-                .unwrap();
-            if !value.is_null() {
-                return value;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await;
+    let said = eventually(&node.session, "globalThis.workerSaid ?? null").await;
     assert_eq!(said, json!("worker ran"));
 
     let mut worker_events = session.subscribe("Runtime.consoleAPICalled");

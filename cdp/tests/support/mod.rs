@@ -24,23 +24,7 @@ pub struct Node {
 /// that early finds Node's internals half set up (`setTimeout` throws).
 pub async fn start(script: &str) -> Node {
     let node = start_unready(&format!("{script}\nglobalThis.__testReady = true;\n")).await;
-    within(20, async {
-        loop {
-            let ready = node
-                .session
-                .send(
-                    "Runtime.evaluate",
-                    serde_json::json!({ "expression": "globalThis.__testReady === true", "returnByValue": true }),
-                )
-                .await
-                .expect("readiness check");
-            if ready["result"]["value"] == serde_json::json!(true) {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await;
+    eventually(&node.session, "globalThis.__testReady === true || null").await;
     node
 }
 
@@ -88,6 +72,21 @@ pub async fn start_unready(script: &str) -> Node {
 
 /// A script that stays alive until killed.
 pub const IDLE: &str = "setInterval(() => {}, 1 << 30);\n";
+
+/// Evaluates `expression` every 20 ms until it gives something other than `null`, and returns
+/// that (for state a target reaches on its own, like a worker finishing its start-up).
+pub async fn eventually(session: &Session, expression: &str) -> serde_json::Value {
+    within(20, async {
+        loop {
+            let value = session.evaluate(expression).await.unwrap();
+            if !value.is_null() {
+                return value;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+}
 
 /// Awaits `future`, failing the test instead of hanging if it takes more than `secs` seconds.
 pub async fn within<F: Future>(secs: u64, future: F) -> F::Output {
