@@ -152,3 +152,40 @@ async fn a_waiting_worker_runs_on_request_and_its_session_closes_when_it_exits()
     assert!(within(10, worker_events.next()).await.is_none());
     assert!(!node.session.is_closed());
 }
+
+const NESTED_WORKERS: &str = r#"
+const { Worker } = require('worker_threads');
+globalThis.outer = new Worker(`
+  const { Worker } = require('worker_threads');
+  globalThis.inner = new Worker("globalThis.depth = 'inner worker'; setInterval(() => {}, 1 << 30);", { eval: true });
+  globalThis.depth = 'outer worker';
+  setInterval(() => {}, 1 << 30);
+`, { eval: true });
+setInterval(() => {}, 1 << 30);
+"#;
+
+#[tokio::test]
+async fn a_worker_started_by_a_worker_is_reported_on_the_top_level_session() {
+    // Worker sessions have no NodeWorker domain: Node reports nested workers to the top level.
+    let node = start(NESTED_WORKERS).await;
+    let mut workers = within(10, node.session.attach_workers(false))
+        .await
+        .unwrap();
+    let first = within(10, workers.next()).await.expect("a worker").session;
+    let second = within(20, workers.next())
+        .await
+        .expect("another worker")
+        .session;
+    let no_domain = within(10, first.attach_workers(false)).await.unwrap_err();
+    assert_eq!(no_domain.protocol_code(), Some(-32601), "{no_domain}");
+    let mut depths = vec![
+        eventually(&first, "globalThis.depth ?? null").await,
+        eventually(&second, "globalThis.depth ?? null").await,
+    ];
+    depths.sort_by_key(|v| v.to_string());
+    assert_eq!(depths, vec![json!("inner worker"), json!("outer worker")]);
+    // Closing the top level closes both worker sessions.
+    within(10, node.session.disconnect()).await;
+    within(10, first.closed()).await;
+    within(10, second.closed()).await;
+}
