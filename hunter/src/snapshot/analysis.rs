@@ -3,6 +3,7 @@
 //! node on a shortest path), the dominator tree (iterative Lengauer–Tarjan, as DevTools runs it)
 //! and retained sizes.
 
+use super::graph::{Shape, Speculation};
 use super::FastMap;
 use super::HeapSnapshot;
 use regex::Regex;
@@ -40,11 +41,37 @@ impl Analysis {
                 (shallow, distance, parent_edge)
             });
             let mut clock = super::Timings::start();
-            let page_owned = page_owned_nodes(s);
-            let essential = essential_edges(s, &page_owned, &ephemerons);
-            drop(page_owned);
-            clock.lap("page-owned flags, essential edges");
-            let (dominator, order) = dominators(s, &essential);
+            let t = s.types;
+            let is_dom_trees_root =
+                |n: u32| s.is_type(n, t.synthetic) && s.node_name(n) == "(Document DOM trees)";
+            let is_table_edge = |v: u32, e: usize| {
+                ephemerons
+                    .get(s.edge_name[e])
+                    .is_some_and(|(table, _)| s.node_id[v as usize] as u64 == table)
+            };
+            // The rules that need names change nothing when no WeakMap table edge and no DOM
+            // tree root exist; then the dominator tree computed early is DevTools' own.
+            let names_matter = s.shape.edge_range(s.root).any(|e| {
+                s.shape.edge_type[e] == t.edge_element && is_dom_trees_root(s.shape.edge_to[e])
+            }) || (!ephemerons.is_empty()
+                && (0..s.node_count()).any(|v| {
+                    s.shape
+                        .edge_range(v)
+                        .any(|e| s.shape.edge_type[e] == t.edge_internal && is_table_edge(v, e))
+                }));
+            let early = s.speculation.lock().ok().and_then(|mut h| h.take());
+            let early = early.and_then(|handle| handle.join().ok());
+            clock.lap("waited for the early dominator tree");
+            let (dominator, order) = match early {
+                Some(early) if !names_matter => (early.dominator, early.order),
+                _ => {
+                    let g = &*s.shape;
+                    let page_owned = page_owned_nodes(g, is_dom_trees_root);
+                    let essential = essential_edges(g, &page_owned, is_table_edge);
+                    drop(page_owned);
+                    dominators(g, &essential)
+                }
+            };
             clock.lap("dominators");
             let (shallow, distance, parent_edge) = match side.join() {
                 Ok(results) => results,
@@ -119,8 +146,8 @@ impl Ephemerons {
         let mut checked = vec![false; s.strings.len()];
         let mut is_match = vec![false; s.strings.len()];
         let mut matches = FastMap::default();
-        for e in 0..s.edge_type.len() {
-            if s.edge_type[e] != internal {
+        for e in 0..s.shape.edge_type.len() {
+            if s.shape.edge_type[e] != internal {
                 continue;
             }
             let name = s.edge_name[e];
@@ -143,6 +170,9 @@ impl Ephemerons {
         }
         Self { matches, is_match }
     }
+    fn is_empty(&self) -> bool {
+        self.matches.is_empty()
+    }
     #[inline]
     fn get(&self, name: u32) -> Option<(u64, usize)> {
         if !self.is_match.get(name as usize).copied().unwrap_or(false) {
@@ -159,15 +189,15 @@ fn is_user_root(s: &HeapSnapshot, n: u32) -> bool {
 
 /// DevTools' `markPageOwnedNodes`: everything reachable, over non-weak edges, from the root's
 /// shortcut edges (the global objects) and DOM tree roots.
-fn page_owned_nodes(s: &HeapSnapshot) -> Vec<bool> {
-    let t = s.types;
-    let mut owned = vec![false; s.node_count() as usize];
+fn page_owned_nodes(g: &Shape, is_dom_trees_root: impl Fn(u32) -> bool) -> Vec<bool> {
+    let t = g.types;
+    let mut owned = vec![false; g.node_count() as usize];
     let mut stack: Vec<u32> = Vec::new();
-    for e in s.edge_range(s.root) {
-        let target = s.edge_to[e];
-        let kind = s.edge_type[e];
+    for e in g.edge_range(g.root) {
+        let target = g.edge_to[e];
+        let kind = g.edge_type[e];
         if kind == t.edge_element {
-            if !(s.is_type(target, t.synthetic) && s.node_name(target) == "(Document DOM trees)") {
+            if !is_dom_trees_root(target) {
                 continue;
             }
         } else if kind != t.edge_shortcut {
@@ -177,9 +207,9 @@ fn page_owned_nodes(s: &HeapSnapshot) -> Vec<bool> {
         owned[target as usize] = true;
     }
     while let Some(v) = stack.pop() {
-        for e in s.edge_range(v) {
-            let child = s.edge_to[e];
-            if owned[child as usize] || s.edge_type[e] == t.edge_weak {
+        for e in g.edge_range(v) {
+            let child = g.edge_to[e];
+            if owned[child as usize] || g.edge_type[e] == t.edge_weak {
                 continue;
             }
             owned[child as usize] = true;
@@ -190,25 +220,25 @@ fn page_owned_nodes(s: &HeapSnapshot) -> Vec<bool> {
 }
 
 /// DevTools' `computeIsEssentialEdge` for every edge, as a bit vector.
-fn essential_edges(s: &HeapSnapshot, page_owned: &[bool], ephemerons: &Ephemerons) -> Vec<u64> {
-    let t = s.types;
-    let mut bits = vec![0u64; s.edge_type.len().div_ceil(64)];
-    for v in 0..s.node_count() {
-        let is_root = v == s.root;
+fn essential_edges(
+    g: &Shape,
+    page_owned: &[bool],
+    is_table_edge: impl Fn(u32, usize) -> bool,
+) -> Vec<u64> {
+    let t = g.types;
+    let mut bits = vec![0u64; g.edge_type.len().div_ceil(64)];
+    for v in 0..g.node_count() {
+        let is_root = v == g.root;
         let v_owned = page_owned[v as usize];
-        for e in s.edge_range(v) {
-            let kind = s.edge_type[e];
-            if kind == t.edge_internal {
-                if let Some((table, _)) = ephemerons.get(s.edge_name[e]) {
-                    if s.node_id[v as usize] as u64 == table {
-                        continue;
-                    }
-                }
+        for e in g.edge_range(v) {
+            let kind = g.edge_type[e];
+            if kind == t.edge_internal && is_table_edge(v, e) {
+                continue;
             }
             if kind == t.edge_weak {
                 continue;
             }
-            let child = s.edge_to[e];
+            let child = g.edge_to[e];
             if child == v {
                 continue;
             }
@@ -226,6 +256,16 @@ fn essential_edges(s: &HeapSnapshot, page_owned: &[bool], ephemerons: &Ephemeron
     bits
 }
 
+/// The dominator tree from the structure alone (see [`Speculation`]); run while the strings of
+/// a snapshot are still arriving.
+pub(crate) fn speculate(g: &Shape) -> Speculation {
+    let page_owned = page_owned_nodes(g, |_| false);
+    let essential = essential_edges(g, &page_owned, |_, _| false);
+    drop(page_owned);
+    let (dominator, order) = dominators(g, &essential);
+    Speculation { dominator, order }
+}
+
 #[inline]
 fn bit(bits: &[u64], e: usize) -> bool {
     bits[e >> 6] & (1 << (e & 63)) != 0
@@ -235,7 +275,9 @@ fn bit(bits: &[u64], e: usize) -> bool {
 /// from exactly one other object are charged to that object.
 fn shallow_sizes(s: &HeapSnapshot) -> Vec<u64> {
     let mut sizes = s.self_size.clone();
-    let has_user_roots = s.edge_range(s.root).any(|e| is_user_root(s, s.edge_to[e]));
+    let has_user_roots = s
+        .edge_range(s.root)
+        .any(|e| is_user_root(s, s.shape.edge_to[e]));
     if !has_user_roots {
         return sizes;
     }
@@ -245,7 +287,7 @@ fn shallow_sizes(s: &HeapSnapshot) -> Vec<u64> {
     let n = s.node_count() as usize;
     let mut owners = vec![0u32; n];
     let mut worklist: Vec<u32> = Vec::with_capacity(n);
-    for (v, &ty) in s.node_type.iter().enumerate() {
+    for (v, &ty) in s.shape.node_type.iter().enumerate() {
         if ty == t.hidden
             || ty == t.array
             || (ty == t.native && s.node_name(v as u32) == "system / ExternalStringData")
@@ -259,10 +301,10 @@ fn shallow_sizes(s: &HeapSnapshot) -> Vec<u64> {
     while let Some(v) = worklist.pop() {
         let owner = owners[v as usize];
         for e in s.edge_range(v) {
-            if s.edge_type[e] == t.edge_weak {
+            if s.shape.edge_type[e] == t.edge_weak {
                 continue;
             }
-            let target = s.edge_to[e];
+            let target = s.shape.edge_to[e];
             let current = owners[target as usize];
             if current == UNVISITED {
                 owners[target as usize] = owner;
@@ -320,7 +362,7 @@ fn distances(s: &HeapSnapshot, ephemerons: &Ephemerons) -> (Vec<u32>, Vec<u32>) 
     let mut pending_text: HashSet<String> = HashSet::new();
 
     let mut filter = |v: u32, e: usize| -> bool {
-        let ty = s.node_type[v as usize];
+        let ty = s.shape.node_type[v as usize];
         if ty == t.hidden
             && s.edge_has_string_name(e)
             && s.strings.get(s.edge_name[e]) == "sloppy_function_map"
@@ -334,7 +376,7 @@ fn distances(s: &HeapSnapshot, ephemerons: &Ephemerons) -> (Vec<u32>, Vec<u32>) 
                 None => true,
             };
         }
-        if s.edge_type[e] == t.edge_internal {
+        if s.shape.edge_type[e] == t.edge_internal {
             if let Some((_, start)) = ephemerons.get(s.edge_name[e]) {
                 let suffix = &s.strings.get(s.edge_name[e])[start..];
                 if !pending_text.remove(suffix) {
@@ -354,10 +396,10 @@ fn distances(s: &HeapSnapshot, ephemerons: &Ephemerons) -> (Vec<u32>, Vec<u32>) 
                 head += 1;
                 let d = distance[v as usize].wrapping_add(1);
                 for e in s.edge_range(v) {
-                    if s.edge_type[e] == t.edge_weak {
+                    if s.shape.edge_type[e] == t.edge_weak {
                         continue;
                     }
-                    let child = s.edge_to[e];
+                    let child = s.shape.edge_to[e];
                     if distance[child as usize] != NO_DISTANCE {
                         continue;
                     }
@@ -373,7 +415,7 @@ fn distances(s: &HeapSnapshot, ephemerons: &Ephemerons) -> (Vec<u32>, Vec<u32>) 
 
     let mut user_roots = 0;
     for e in s.edge_range(s.root) {
-        let child = s.edge_to[e];
+        let child = s.shape.edge_to[e];
         if is_user_root(s, child) {
             distance[child as usize] = 1;
             parent[child as usize] = e as u32;
@@ -398,7 +440,7 @@ fn distances(s: &HeapSnapshot, ephemerons: &Ephemerons) -> (Vec<u32>, Vec<u32>) 
 /// path compression, orphans (only weak retainers) and leftover cycles hung off the root.
 /// Returns the immediate dominators and the DFS order (ordinals), which lists every node after
 /// its dominator.
-fn dominators(s: &HeapSnapshot, essential: &[u64]) -> (Vec<u32>, Vec<u32>) {
+fn dominators(s: &Shape, essential: &[u64]) -> (Vec<u32>, Vec<u32>) {
     let node_count = s.node_count() as usize;
     // Predecessors over essential edges only, as vertex numbers (ordinal + 1).
     let mut first_pred = vec![0u32; node_count + 2];

@@ -91,7 +91,7 @@ pub(crate) fn propagate_dom_state(s: &mut HeapSnapshot) {
             return;
         }
         visited[v] = true;
-        if s.node_type[v] != native {
+        if s.shape.node_type[v] != native {
             return;
         }
         s.detachedness[v] = state;
@@ -120,8 +120,8 @@ pub(crate) fn propagate_dom_state(s: &mut HeapSnapshot) {
     }
     let children = |s: &HeapSnapshot, v: u32| -> Vec<u32> {
         s.edge_range(v)
-            .filter(|&e| s.edge_type[e] != hidden && s.edge_type[e] != weak)
-            .map(|e| s.edge_to[e])
+            .filter(|&e| s.shape.edge_type[e] != hidden && s.shape.edge_type[e] != weak)
+            .map(|e| s.shape.edge_to[e])
             .collect()
     };
     while let Some(v) = attached.pop() {
@@ -161,7 +161,7 @@ pub(crate) fn assign(s: &HeapSnapshot) -> (Vec<u32>, Vec<Class>) {
     let mut by_type: Vec<Option<NameId>> = vec![None; s.node_types.len()];
     let mut names: Vec<NameId> = Vec::with_capacity(n);
     for v in 0..n {
-        let ty = s.node_type[v];
+        let ty = s.shape.node_type[v];
         let id = if ty == t.hidden {
             system
         } else if ty == t.object || ty == t.native {
@@ -222,7 +222,7 @@ pub(crate) fn assign(s: &HeapSnapshot) -> (Vec<u32>, Vec<Class>) {
             cursor += 1;
         }
         let location = match locations.get(cursor) {
-            Some(&(node, location)) if node as usize == v && s.node_type[v] == t.object => {
+            Some(&(node, location)) if node as usize == v && s.shape.node_type[v] == t.object => {
                 Some(location)
             }
             _ => None,
@@ -270,7 +270,7 @@ pub(crate) fn assign(s: &HeapSnapshot) -> (Vec<u32>, Vec<Class>) {
 }
 
 fn is_plain_object(s: &HeapSnapshot, v: u32) -> bool {
-    s.node_type[v as usize] == s.types.object && s.node_name(v) == "Object"
+    s.shape.node_type[v as usize] == s.types.object && s.node_name(v) == "Object"
 }
 
 struct Interface {
@@ -294,7 +294,7 @@ fn infer_interfaces(s: &HeapSnapshot) -> Vec<Interface> {
         let mut name_len = 1usize;
         let mut properties = Vec::new();
         for e in s.edge_range(v) {
-            if s.edge_type[e] != property {
+            if s.shape.edge_type[e] != property {
                 continue;
             }
             let edge_name = s.strings.get(s.edge_name[e]);
@@ -423,7 +423,7 @@ fn apply_interfaces(s: &HeapSnapshot, interfaces: &[Interface], names: &mut [Nam
         }
         properties.clear();
         for e in s.edge_range(v) {
-            if s.edge_type[e] == property {
+            if s.shape.edge_type[e] == property {
                 properties.push(s.strings.get(s.edge_name[e]));
             }
         }

@@ -6,6 +6,8 @@ use super::classes;
 use super::meta::Meta;
 use super::Error;
 use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 
 /// One node of the `trace_tree` (allocation call tree, present only when allocation tracking was
 /// on). `parent` is an index into [`HeapSnapshot::trace_tree`], `u32::MAX` for a top node.
@@ -70,21 +72,47 @@ pub struct Edge<'a> {
 /// Columns as the parser produced them.
 pub(crate) struct Parts {
     pub meta: Meta,
-    pub node_type: Vec<u8>,
+    pub shape: Arc<Shape>,
+    pub speculation: Option<JoinHandle<Speculation>>,
     pub node_name: Vec<u32>,
     pub node_id: Vec<u32>,
     pub self_size: Vec<u64>,
-    pub first_edge: Vec<u32>,
     pub trace_node_id: Vec<u32>,
     pub detachedness: Vec<u8>,
-    pub edge_type: Vec<u8>,
     pub edge_name: Vec<u32>,
-    pub edge_to: Vec<u32>,
     pub locations: Vec<u32>,
     pub trace_function_infos: Vec<u32>,
     pub trace_tree: Vec<TraceNode>,
     pub string_bytes: Vec<u8>,
     pub string_ends: Vec<u64>,
+}
+
+/// The graph's structure: what the dominator tree needs, shared with the thread that computes
+/// it while the rest of the snapshot (strings, locations) is still arriving.
+pub(crate) struct Shape {
+    pub node_type: Vec<u8>,
+    pub first_edge: Vec<u32>,
+    pub edge_type: Vec<u8>,
+    pub edge_to: Vec<u32>,
+    pub types: Types,
+    pub root: u32,
+}
+
+impl Shape {
+    pub fn node_count(&self) -> u32 {
+        self.node_type.len() as u32
+    }
+    pub fn edge_range(&self, n: u32) -> std::ops::Range<usize> {
+        self.first_edge[n as usize] as usize..self.first_edge[n as usize + 1] as usize
+    }
+}
+
+/// The dominator tree computed from the [`Shape`] alone, before the strings arrived, assuming no
+/// WeakMap table edges and no `(Document DOM trees)` root (rules that need names). The analysis
+/// uses it only when those assumptions hold; otherwise it recomputes.
+pub(crate) struct Speculation {
+    pub dominator: Vec<u32>,
+    pub order: Vec<u32>,
 }
 
 /// The snapshot's string table in one buffer.
@@ -138,6 +166,27 @@ fn position(list: &[String], name: &str) -> u8 {
         .unwrap_or(u8::MAX)
 }
 
+impl Types {
+    pub(crate) fn from_meta(meta: &Meta) -> Self {
+        Types {
+            hidden: position(&meta.node_types, "hidden"),
+            array: position(&meta.node_types, "array"),
+            object: position(&meta.node_types, "object"),
+            native: position(&meta.node_types, "native"),
+            code: position(&meta.node_types, "code"),
+            closure: position(&meta.node_types, "closure"),
+            regexp: position(&meta.node_types, "regexp"),
+            synthetic: position(&meta.node_types, "synthetic"),
+            edge_element: position(&meta.edge_types, "element"),
+            edge_hidden: position(&meta.edge_types, "hidden"),
+            edge_internal: position(&meta.edge_types, "internal"),
+            edge_shortcut: position(&meta.edge_types, "shortcut"),
+            edge_weak: position(&meta.edge_types, "weak"),
+            edge_property: position(&meta.edge_types, "property"),
+        }
+    }
+}
+
 /// A parsed heap snapshot. Immutable once built; analyses live in [`super::Analysis`].
 pub struct HeapSnapshot {
     pub(crate) node_types: Vec<String>,
@@ -145,16 +194,15 @@ pub struct HeapSnapshot {
     pub(crate) types: Types,
     /// Per edge type: its `name_or_index` is an index rather than a string.
     edge_is_indexed: Vec<bool>,
-    pub(crate) node_type: Vec<u8>,
+    pub(crate) shape: Arc<Shape>,
+    /// The dominator tree being computed since the edges arrived; taken by the analysis.
+    pub(crate) speculation: Mutex<Option<JoinHandle<Speculation>>>,
     pub(crate) node_name: Vec<u32>,
     pub(crate) node_id: Vec<u32>,
     pub(crate) self_size: Vec<u64>,
-    pub(crate) first_edge: Vec<u32>,
     trace_node_id: Vec<u32>,
     pub(crate) detachedness: Vec<u8>,
-    pub(crate) edge_type: Vec<u8>,
     pub(crate) edge_name: Vec<u32>,
-    pub(crate) edge_to: Vec<u32>,
     pub(crate) strings: Strings,
     /// (node ordinal, location), sorted by node ordinal, one per node.
     pub(crate) locations: Vec<(u32, Location)>,
@@ -172,7 +220,7 @@ pub struct HeapSnapshot {
 impl HeapSnapshot {
     pub(crate) fn from_parts(p: Parts, end: u64) -> Result<Self, Error> {
         let meta = p.meta;
-        let node_count = p.node_type.len();
+        let node_count = p.shape.node_type.len();
         let node_field_count = meta.node_fields.len() as u64;
         let text = String::from_utf8(p.string_bytes)
             .map_err(|_| Error::format(Some(end), "the strings are not valid UTF-8"))?;
@@ -199,7 +247,7 @@ impl HeapSnapshot {
             .iter()
             .map(|t| t == "element" || t == "hidden")
             .collect();
-        for (e, (&t, &name)) in p.edge_type.iter().zip(&p.edge_name).enumerate() {
+        for (e, (&t, &name)) in p.shape.edge_type.iter().zip(&p.edge_name).enumerate() {
             if !edge_is_indexed[t as usize] && name as u64 >= string_count {
                 return Err(Error::format(
                     Some(end),
@@ -217,37 +265,23 @@ impl HeapSnapshot {
         }
         let root = (meta.root_index / node_field_count) as u32;
         let locations = build_locations(&meta, &p.locations, node_field_count, node_count, end)?;
-        let types = Types {
-            hidden: position(&meta.node_types, "hidden"),
-            array: position(&meta.node_types, "array"),
-            object: position(&meta.node_types, "object"),
-            native: position(&meta.node_types, "native"),
-            code: position(&meta.node_types, "code"),
-            closure: position(&meta.node_types, "closure"),
-            regexp: position(&meta.node_types, "regexp"),
-            synthetic: position(&meta.node_types, "synthetic"),
-            edge_element: position(&meta.edge_types, "element"),
-            edge_hidden: position(&meta.edge_types, "hidden"),
-            edge_internal: position(&meta.edge_types, "internal"),
-            edge_shortcut: position(&meta.edge_types, "shortcut"),
-            edge_weak: position(&meta.edge_types, "weak"),
-            edge_property: position(&meta.edge_types, "property"),
-        };
+        let types = Types::from_meta(&meta);
+        if p.shape.root != root {
+            return Err(Error::format(Some(end), "internal: the root moved"));
+        }
         let mut snapshot = Self {
             node_types: meta.node_types,
             edge_types: meta.edge_types,
             types,
             edge_is_indexed,
-            node_type: p.node_type,
+            shape: p.shape,
+            speculation: Mutex::new(p.speculation),
             node_name: p.node_name,
             node_id: p.node_id,
             self_size: p.self_size,
-            first_edge: p.first_edge,
             trace_node_id: p.trace_node_id,
             detachedness: p.detachedness,
-            edge_type: p.edge_type,
             edge_name: p.edge_name,
-            edge_to: p.edge_to,
             strings,
             locations,
             trace_function_info_fields: meta.trace_function_info_fields,
@@ -270,11 +304,11 @@ impl HeapSnapshot {
 
     /// Number of nodes; node ordinals are `0..node_count()`.
     pub fn node_count(&self) -> u32 {
-        self.node_type.len() as u32
+        self.shape.node_type.len() as u32
     }
     /// Number of edges.
     pub fn edge_count(&self) -> u32 {
-        self.edge_to.len() as u32
+        self.shape.edge_to.len() as u32
     }
     /// The synthetic root's ordinal (0 in V8 snapshots).
     pub fn root(&self) -> u32 {
@@ -294,7 +328,7 @@ impl HeapSnapshot {
     }
     /// The node type's name from meta: `object`, `closure`, `string`, `hidden`, …
     pub fn node_type_name(&self, n: u32) -> &str {
-        &self.node_types[self.node_type[n as usize] as usize]
+        &self.node_types[self.shape.node_type[n as usize] as usize]
     }
     /// The node's raw name (constructor, function name, string content, …). Detached DOM
     /// nodes carry DevTools' `Detached ` prefix.
@@ -330,17 +364,17 @@ impl HeapSnapshot {
     }
     /// Number of outgoing edges.
     pub fn edge_count_of(&self, n: u32) -> u32 {
-        self.first_edge[n as usize + 1] - self.first_edge[n as usize]
+        self.shape.first_edge[n as usize + 1] - self.shape.first_edge[n as usize]
     }
     /// Outgoing edges in snapshot order.
     pub fn edges(&self, n: u32) -> impl ExactSizeIterator<Item = Edge<'_>> + '_ {
-        let range = self.first_edge[n as usize]..self.first_edge[n as usize + 1];
+        let range = self.shape.first_edge[n as usize]..self.shape.first_edge[n as usize + 1];
         range.map(move |e| self.edge(e))
     }
     /// One edge by ordinal.
     pub fn edge(&self, e: u32) -> Edge<'_> {
         let i = e as usize;
-        let t = self.edge_type[i] as usize;
+        let t = self.shape.edge_type[i] as usize;
         let name = if self.edge_is_indexed[t] {
             EdgeName::Index(self.edge_name[i])
         } else {
@@ -350,12 +384,12 @@ impl HeapSnapshot {
             index: e,
             kind: &self.edge_types[t],
             name,
-            target: self.edge_to[i],
+            target: self.shape.edge_to[i],
         }
     }
     /// The node that owns edge `e` (binary search over the edge offsets).
     pub fn edge_source(&self, e: u32) -> u32 {
-        (self.first_edge.partition_point(|&first| first <= e) - 1) as u32
+        (self.shape.first_edge.partition_point(|&first| first <= e) - 1) as u32
     }
     /// Where the object's constructor or the function is defined, when V8 recorded it.
     pub fn location(&self, n: u32) -> Option<Location> {
@@ -431,21 +465,21 @@ impl HeapSnapshot {
     }
 
     pub(crate) fn is_type(&self, n: u32, t: u8) -> bool {
-        self.node_type[n as usize] == t
+        self.shape.node_type[n as usize] == t
     }
     pub(crate) fn edge_range(&self, n: u32) -> std::ops::Range<usize> {
-        self.first_edge[n as usize] as usize..self.first_edge[n as usize + 1] as usize
+        self.shape.first_edge[n as usize] as usize..self.shape.first_edge[n as usize + 1] as usize
     }
     /// The edge's name as a string (indices rendered as decimal), as DevTools' `edge.name()`.
     pub(crate) fn edge_name_string(&self, e: usize) -> std::borrow::Cow<'_, str> {
-        if self.edge_is_indexed[self.edge_type[e] as usize] {
+        if self.edge_is_indexed[self.shape.edge_type[e] as usize] {
             std::borrow::Cow::Owned(self.edge_name[e].to_string())
         } else {
             std::borrow::Cow::Borrowed(self.strings.get(self.edge_name[e]))
         }
     }
     pub(crate) fn edge_has_string_name(&self, e: usize) -> bool {
-        !self.edge_is_indexed[self.edge_type[e] as usize]
+        !self.edge_is_indexed[self.shape.edge_type[e] as usize]
     }
 }
 

@@ -3,9 +3,11 @@
 //! columns of a [`HeapSnapshot`]. It never keeps the JSON text: integers go straight into typed
 //! columns, strings into one byte buffer; only the small `snapshot` object is buffered.
 
-use super::graph::{Parts, TraceNode};
+use super::graph::{Parts, Shape, Speculation, TraceNode, Types};
 use super::meta::Meta;
 use super::{Error, HeapSnapshot};
+use std::sync::Arc;
+use std::thread::JoinHandle;
 
 /// The `snapshot` object (meta) is small; refuse to buffer an absurd one.
 const META_LIMIT: usize = 64 << 20;
@@ -380,6 +382,9 @@ impl Parser {
                     _ => unreachable_key(at)?,
                 };
                 if done {
+                    if self.current_key == Key::Edges {
+                        self.b.edges_done();
+                    }
                     self.state = State::AfterValue;
                 }
                 Ok(used)
@@ -1156,6 +1161,9 @@ pub(crate) struct Builder {
     strings: StringsBuilder,
     edges_offset: u64,
     nodes_offset: u64,
+    /// The structure columns, once the edges are complete.
+    shape: Option<Arc<Shape>>,
+    speculation: Option<JoinHandle<Speculation>>,
 }
 
 impl Builder {
@@ -1509,10 +1517,57 @@ impl Builder {
         true
     }
 
-    fn finish(self, end: u64) -> Result<Parts, Error> {
+    /// Freezes the structure columns and starts computing the dominator tree on another thread
+    /// while the strings arrive (they take about 5% of the stream).
+    fn edges_done(&mut self) {
+        let Some(meta) = &self.meta else { return };
+        let fields = meta.node_fields.len() as u64;
+        let nodes = self.nodes_committed as u64;
+        let consistent = self.node_field == 0
+            && self.edge_field == 0
+            && nodes > 0
+            && *self.first_edge.last().unwrap_or(&0) as usize == self.edge_to.len()
+            && self.edge_type.len() == self.edge_to.len()
+            && meta.root_index.is_multiple_of(fields)
+            && meta.root_index / fields < nodes;
+        if !consistent {
+            return;
+        }
+        let shape = Arc::new(Shape {
+            node_type: std::mem::take(&mut self.node_type),
+            first_edge: std::mem::take(&mut self.first_edge),
+            edge_type: std::mem::take(&mut self.edge_type),
+            edge_to: std::mem::take(&mut self.edge_to),
+            types: Types::from_meta(meta),
+            root: (meta.root_index / fields) as u32,
+        });
+        let shared = Arc::clone(&shape);
+        self.speculation = std::thread::Builder::new()
+            .name("hunter-dominators".into())
+            .spawn(move || super::analysis::speculate(&shared))
+            .ok();
+        self.shape = Some(shape);
+    }
+
+    fn finish(mut self, end: u64) -> Result<Parts, Error> {
         let meta = self
             .meta
+            .take()
             .ok_or_else(|| Error::format(Some(end), "no \"snapshot\" meta"))?;
+        let shape = match self.shape.take() {
+            Some(shape) => shape,
+            None => {
+                let fields = meta.node_fields.len() as u64;
+                Arc::new(Shape {
+                    node_type: std::mem::take(&mut self.node_type),
+                    first_edge: std::mem::take(&mut self.first_edge),
+                    edge_type: std::mem::take(&mut self.edge_type),
+                    edge_to: std::mem::take(&mut self.edge_to),
+                    types: Types::from_meta(&meta),
+                    root: (meta.root_index / fields.max(1)).min(u32::MAX as u64) as u32,
+                })
+            }
+        };
         let node_count = self.nodes_committed as u64;
         if self.node_field != 0 {
             return Err(Error::format(
@@ -1537,7 +1592,7 @@ impl Builder {
                 "the snapshot has no nodes",
             ));
         }
-        let edge_count = self.edge_to.len() as u64;
+        let edge_count = shape.edge_to.len() as u64;
         if self.edge_field != 0 {
             return Err(Error::format(
                 Some(self.edges_offset),
@@ -1555,7 +1610,7 @@ impl Builder {
                 ));
             }
         }
-        let summed = *self.first_edge.last().unwrap_or(&0) as u64;
+        let summed = *shape.first_edge.last().unwrap_or(&0) as u64;
         if summed != edge_count {
             return Err(Error::format(
                 Some(self.edges_offset),
@@ -1572,16 +1627,14 @@ impl Builder {
         }
         Ok(Parts {
             meta,
-            node_type: self.node_type,
+            shape,
+            speculation: self.speculation,
             node_name: self.node_name,
             node_id: self.node_id,
             self_size: self.self_size,
-            first_edge: self.first_edge,
             trace_node_id,
             detachedness,
-            edge_type: self.edge_type,
             edge_name: self.edge_name,
-            edge_to: self.edge_to,
             locations: self.locations,
             trace_function_infos: self.trace_function_infos,
             trace_tree: self.trace_tree,
