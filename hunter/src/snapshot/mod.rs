@@ -90,9 +90,21 @@ impl Timings {
     pub(crate) fn lap(&mut self, what: &str) {
         if let Some(last) = self.last {
             let now = std::time::Instant::now();
+            // Resident and peak memory so far (Linux), to see which phase sets the peak.
+            let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+            let field = |name: &str| {
+                status
+                    .lines()
+                    .find(|l| l.starts_with(name))
+                    .and_then(|l| l.split_whitespace().nth(1))
+                    .and_then(|kb| kb.parse::<u64>().ok())
+                    .map_or(0, |kb| kb / 1024)
+            };
             eprintln!(
-                "hunter: {:>8.1} ms  {what}",
-                (now - last).as_secs_f64() * 1e3
+                "hunter: {:>8.1} ms  {what} (RSS {} MB, peak {} MB)",
+                (now - last).as_secs_f64() * 1e3,
+                field("VmRSS:"),
+                field("VmHWM:")
             );
             self.last = Some(now);
         }
