@@ -91,6 +91,7 @@ corpus! {
     leak_http_handler => "leak-http-handler",
     leak_interval_never_cleared => "leak-interval-never-cleared",
     leak_map_request_id => "leak-map-request-id",
+    leak_numbers_in_array => "leak-numbers-in-array",
     leak_promise_resolvers => "leak-promise-resolvers",
     leak_token_in_churn => "leak-token-in-churn",
     tree_child_exits_midway => "tree-child-exits-midway",

@@ -17,3 +17,4 @@ for (let k = 1; k <= 5; k++) {
   globalThis.handle(2000);
   boundary(k);
 }
+process.exit(0);

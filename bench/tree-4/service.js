@@ -22,5 +22,6 @@ if (process.send) {
   process.on('message', ({ id, n }) => process.send({ id, total: work(n) }));
   process.send({ ready: true });
 } else {
+  setInterval(() => {}, 60_000); // a service stays up
   console.log('service ready');
 }

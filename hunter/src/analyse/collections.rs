@@ -1,38 +1,43 @@
 //! Collections that keep growing: Arrays, Maps and Sets whose number of entries grows in every
-//! measured iteration.
+//! measured iteration, even when no new object shows up by count.
 //!
-//! Birth counting cannot see these when no new object appears: numbers pushed into an array live
-//! inside one backing store that V8 grows in steps, and a heap snapshot carries neither an
-//! array's length nor (for small integers) its elements. So the sizes are read in the target
-//! itself at each iteration boundary (see `hunt::collections`) and only compared here.
+//! Most sizes are read from the snapshot itself: a Map's or Set's hash table has an edge per
+//! key and value, an array of objects an element edge per element. An array of small integers
+//! or doubles has neither (its elements live unboxed in one backing store that V8 grows in
+//! steps), so the hunt reads the lengths of those in the target (see `hunt::collections`).
 
 use std::collections::HashMap;
 
-/// One live collection as seen at an iteration boundary.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
-pub struct CollectionSample {
-    /// An identity given by hunter in the target; stable for the collection's life.
-    pub id: u64,
-    /// `Array`, `Map` or `Set`.
-    pub kind: String,
-    /// Its number of entries (`length` or `size`).
-    pub size: u64,
+use crate::snapshot::{EdgeName, HeapSnapshot};
+
+/// Collections smaller than this are not followed: every leak worth reporting passes it within
+/// a few iterations, and skipping the many tiny ones keeps the series small.
+pub const MIN_ENTRIES: u64 = 8;
+
+/// How a followed collection is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CollectionId {
+    /// By its heap snapshot id (sizes read from snapshots).
+    Heap(u64),
+    /// By its index in the target's registry of arrays of numbers (lengths read in the target).
+    NumberArray(u64),
 }
 
 /// A collection that grew in every measured iteration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GrowingCollection {
-    pub id: u64,
+    pub id: CollectionId,
+    /// `Array`, `Map` or `Set`.
     pub kind: String,
-    /// Sizes at the baseline and after each measured iteration.
+    /// Entries at the baseline and after each measured iteration.
     pub sizes: Vec<u64>,
 }
 
-/// Collection sizes of one process (or worker) at each iteration boundary.
+/// Collection sizes of one heap at each iteration boundary.
 #[derive(Debug, Default)]
 pub struct CollectionTracker {
-    /// id → (kind, size at each boundary where it was alive)
-    series: HashMap<u64, (String, Vec<Option<u64>>)>,
+    /// collection → (kind, entries at each boundary where it was seen)
+    series: HashMap<CollectionId, (String, Vec<Option<u64>>)>,
     boundaries: usize,
 }
 
@@ -41,26 +46,46 @@ impl CollectionTracker {
         CollectionTracker::default()
     }
 
-    /// Records the sizes seen at one boundary; the first call is the baseline.
-    pub fn observe(&mut self, samples: Vec<CollectionSample>) {
+    /// Records one boundary: the sizes the snapshot shows, and the lengths of the arrays of
+    /// numbers read in the target (registry index, length). The first call is the baseline.
+    pub fn observe(&mut self, snapshot: &HeapSnapshot, number_arrays: &[(u64, u64)]) {
         let boundary = self.boundaries;
         self.boundaries += 1;
-        for sample in samples {
+        let mut record = |id: CollectionId, kind: &str, entries: u64| {
+            if entries < MIN_ENTRIES {
+                return;
+            }
             let (_, sizes) = self
                 .series
-                .entry(sample.id)
-                .or_insert_with(|| (sample.kind, Vec::new()));
+                .entry(id)
+                .or_insert_with(|| (kind.to_owned(), Vec::new()));
             sizes.resize(boundary, None);
-            sizes.push(Some(sample.size));
+            sizes.push(Some(entries));
+        };
+        for node in 0..snapshot.node_count() {
+            if snapshot.node_type_name(node) != "object" {
+                continue;
+            }
+            let kind = snapshot.node_name(node);
+            let entries = match kind {
+                "Array" => snapshot
+                    .edges(node)
+                    .filter(|edge| edge.kind == "element")
+                    .count() as u64,
+                // A hash table has an edge per key and per value (Map) or per key (Set), plus
+                // one to its own map; keys and values that are small integers have none.
+                "Map" => table_edges(snapshot, node) / 2,
+                "Set" => table_edges(snapshot, node).saturating_sub(1),
+                _ => continue,
+            };
+            record(CollectionId::Heap(snapshot.node_id(node)), kind, entries);
+        }
+        for &(index, length) in number_arrays {
+            record(CollectionId::NumberArray(index), "Array", length);
         }
     }
 
-    /// How many boundaries were observed, the baseline included.
-    pub fn boundaries(&self) -> usize {
-        self.boundaries
-    }
-
-    /// Collections alive at every boundary whose size grew at each step, largest growth first.
+    /// Collections seen at every boundary whose size grew at each step, largest growth first.
     pub fn growing(&self) -> Vec<GrowingCollection> {
         if self.boundaries < 3 {
             return Vec::new();
@@ -93,47 +118,10 @@ impl CollectionTracker {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn sample(id: u64, size: u64) -> CollectionSample {
-        CollectionSample {
-            id,
-            kind: "Array".into(),
-            size,
-        }
-    }
-
-    #[test]
-    fn only_collections_that_grow_at_every_step_are_growing() {
-        let mut tracker = CollectionTracker::new();
-        tracker.observe(vec![sample(1, 10), sample(2, 10), sample(3, 5)]);
-        tracker.observe(vec![
-            sample(1, 20),
-            sample(2, 10),
-            sample(3, 6),
-            sample(4, 1),
-        ]);
-        tracker.observe(vec![
-            sample(1, 30),
-            sample(2, 40),
-            sample(3, 7),
-            sample(4, 2),
-        ]);
-        let growing = tracker.growing();
-        let ids: Vec<u64> = growing.iter().map(|c| c.id).collect();
-        // 1 and 3 grew at both steps (1 by more); 2 stalled once; 4 was born after the baseline.
-        assert_eq!(ids, vec![1, 3]);
-        assert_eq!(growing[0].sizes, vec![10, 20, 30]);
-    }
-
-    #[test]
-    fn a_collection_missing_at_one_boundary_is_not_growing() {
-        let mut tracker = CollectionTracker::new();
-        tracker.observe(vec![sample(1, 1)]);
-        tracker.observe(vec![]);
-        tracker.observe(vec![sample(1, 3)]);
-        assert!(tracker.growing().is_empty());
-    }
+fn table_edges(snapshot: &HeapSnapshot, node: u32) -> u64 {
+    snapshot
+        .edges(node)
+        .find(|edge| edge.kind == "internal" && edge.name == EdgeName::Name("table"))
+        .map(|table| snapshot.edge_count_of(table.target) as u64)
+        .unwrap_or(0)
 }

@@ -21,7 +21,7 @@
 
 mod collections;
 
-pub use collections::{CollectionSample, CollectionTracker};
+pub use collections::{CollectionId, CollectionTracker, GrowingCollection, MIN_ENTRIES};
 
 use std::collections::HashMap;
 

@@ -8,7 +8,7 @@ use cdp::Session;
 use futures::StreamExt;
 use serde_json::json;
 
-use crate::analyse::{CollectionTracker, LeakTracker};
+use crate::analyse::{CollectionId, CollectionTracker, LeakTracker};
 use crate::report::{Growth, Leak, ProcessReport, Role, Verdict};
 use crate::snapshot::{self, Analysis, HeapSnapshot};
 
@@ -17,9 +17,9 @@ use super::collections;
 /// How long one garbage collection may take before the heap is taken to be exiting. Node never
 /// answers `collectGarbage` once it has begun to exit, so this must never be unbounded.
 const GC_TIMEOUT: Duration = Duration::from_secs(20);
-/// Rounds of forced GC per boundary: the second collects what finalizers and weak callbacks of
-/// the first released.
-const GC_ROUNDS: usize = 2;
+/// Rounds of forced GC per boundary before the snapshot, which itself collects all it can:
+/// the extra round lets finalizers and weak callbacks run in between and release their objects.
+const GC_ROUNDS: usize = 1;
 /// Bound on the small calls made at each boundary (heap usage, collection sizes).
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -105,9 +105,6 @@ impl Subject {
                 .await
                 .map_err(|e| describe_loss(&e, "forcing garbage collection"))?;
         }
-        let sizes = collections::sample(&session, CALL_TIMEOUT)
-            .await
-            .map_err(|e| describe_loss(&e, "reading collection sizes"))?;
         let usage = session
             .send_with_timeout("Runtime.getHeapUsage", json!({}), CALL_TIMEOUT)
             .await
@@ -123,7 +120,17 @@ impl Subject {
         } else {
             self.leaks.observe_baseline(&snapshot);
         }
-        self.collections.observe(sizes);
+        // Only arrays alive from the baseline on can grow at every boundary, so they are
+        // registered there. The target is idle since the snapshot, so the lengths belong to it.
+        if self.boundaries == 0 {
+            collections::register_number_arrays(&session, CALL_TIMEOUT)
+                .await
+                .map_err(|e| describe_loss(&e, "finding arrays of numbers"))?;
+        }
+        let lengths = collections::number_array_lengths(&session, CALL_TIMEOUT)
+            .await
+            .map_err(|e| describe_loss(&e, "reading array lengths"))?;
+        self.collections.observe(&snapshot, &lengths);
         self.heap_used.push(heap_used);
         self.last = Some(snapshot);
         self.boundaries += 1;
@@ -231,19 +238,21 @@ impl Subject {
         if growing.is_empty() {
             return Vec::new();
         }
-        let ids: Vec<u64> = growing.iter().map(|c| c.id).collect();
-        let Ok(heap_ids) = collections::heap_ids(&self.session, &ids, CALL_TIMEOUT).await else {
-            return Vec::new();
-        };
         let explained: std::collections::HashSet<&str> =
             object_leaks.iter().map(|l| l.name.as_str()).collect();
         let index = snapshot::IdIndex::new(last);
         let mut leaks = Vec::new();
         for collection in growing {
-            let Some(&(_, heap_id)) = heap_ids.iter().find(|(id, _)| *id == collection.id) else {
-                continue;
+            let heap_id = match collection.id {
+                CollectionId::Heap(id) => Some(id),
+                CollectionId::NumberArray(index) => {
+                    collections::heap_id_of(&self.session, index, CALL_TIMEOUT)
+                        .await
+                        .ok()
+                        .flatten()
+                }
             };
-            let Some(node) = index.ordinal(heap_id) else {
+            let Some(node) = heap_id.and_then(|id| index.ordinal(id)) else {
                 continue;
             };
             // A collection that only grows because it holds a reported leak group's objects is
