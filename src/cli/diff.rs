@@ -106,7 +106,7 @@ pub fn run(args: DiffArgs) -> ExitCode {
     if let Some(path) = &args.json {
         if let Err(e) = report::write_json(&report, path) {
             eprintln!("hunter: {e}");
-            return ExitCode::from(3);
+            return ExitCode::from(super::EXIT_INCOMPLETE);
         }
     }
     ExitCode::from(outcome.exit_code())

@@ -10,7 +10,7 @@ use hunter::hunt::{self, HuntOptions};
 use hunter::report::{self, GatePolicy, Report};
 use hunter::scenario::{self, Scenario};
 
-use super::EXIT_USAGE;
+use super::{EXIT_INCOMPLETE, EXIT_USAGE};
 
 /// Hunt leaks: run each scenario's workload, snapshot every heap, report what keeps growing.
 ///
@@ -68,10 +68,10 @@ pub fn run(args: RunArgs) -> ExitCode {
         None => None,
     };
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("the async runtime starts");
+    let runtime = match super::async_runtime() {
+        Ok(runtime) => runtime,
+        Err(code) => return code,
+    };
     let report = runtime.block_on(async {
         hunter::launch::install_cleanup_handlers();
         let mut reports = Vec::new();
@@ -107,7 +107,7 @@ pub fn run(args: RunArgs) -> ExitCode {
         if let Err(e) = result {
             eprintln!("hunter: {e}");
             // A report that could not be written is a hunt whose result is lost.
-            code = code.max(3);
+            code = code.max(EXIT_INCOMPLETE);
         }
     }
     ExitCode::from(code)

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::EXIT_USAGE;
+use super::{EXIT_INCOMPLETE, EXIT_USAGE};
 
 /// Take one heap snapshot of a running Node process.
 ///
@@ -31,9 +31,6 @@ pub struct SnapshotArgs {
     #[arg(short, long, value_name = "FILE")]
     output: PathBuf,
 }
-
-/// Exit code when the snapshot could not be taken (SPEC §4).
-const EXIT_INCOMPLETE: u8 = 3;
 
 /// Where Node opens its inspector on SIGUSR1.
 const SIGUSR1_INSPECTOR: &str = "127.0.0.1:9229";
@@ -66,15 +63,9 @@ pub fn run(args: SnapshotArgs) -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match super::async_runtime() {
         Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("hunter: cannot start the async runtime: {e}");
-            return ExitCode::from(EXIT_INCOMPLETE);
-        }
+        Err(code) => return code,
     };
     match runtime.block_on(take(named, &args.output)) {
         Ok(bytes) => {

@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::EXIT_USAGE;
+use super::{EXIT_INCOMPLETE, EXIT_USAGE};
 
 /// Watch the heap of a command's Node processes and worker threads over time.
 ///
@@ -56,10 +56,6 @@ pub struct WatchArgs {
     #[arg(value_name = "COMMAND")]
     command: Vec<String>,
 }
-
-/// Exit code when watching could not complete: the command did not start, or an inspector was
-/// lost (SPEC §4).
-const EXIT_INCOMPLETE: u8 = 3;
 
 /// A process needs this many samples before its trend means anything.
 const MIN_SAMPLES_FOR_TREND: usize = 5;
@@ -102,15 +98,9 @@ pub fn run(args: WatchArgs) -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match super::async_runtime() {
         Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("hunter: cannot start the async runtime: {e}");
-            return ExitCode::from(EXIT_INCOMPLETE);
-        }
+        Err(code) => return code,
     };
     let target = Target {
         command: args.command.clone(),

@@ -22,13 +22,7 @@ const REGISTRY: &str = "globalThis[Symbol.for('hunter.numberArrays')]";
 pub async fn register_number_arrays(session: &Session, timeout: Duration) -> cdp::Result<()> {
     let registered = register(session, timeout).await;
     // The object group pins the query's results; release it whatever happened.
-    let _ = session
-        .send_with_timeout(
-            "Runtime.releaseObjectGroup",
-            json!({ "objectGroup": OBJECT_GROUP }),
-            timeout,
-        )
-        .await;
+    release(session, timeout).await;
     registered
 }
 
@@ -136,6 +130,13 @@ pub async fn heap_id_of(
             .and_then(|id| id.parse().ok()),
         None => None,
     };
+    release(session, timeout).await;
+    Ok(heap_id)
+}
+
+/// Releases what hunter looked up in the target, so that it keeps nothing alive.
+async fn release(session: &Session, timeout: Duration) {
+    // Best effort: a target that cannot answer has nothing left to release.
     let _ = session
         .send_with_timeout(
             "Runtime.releaseObjectGroup",
@@ -143,5 +144,4 @@ pub async fn heap_id_of(
             timeout,
         )
         .await;
-    Ok(heap_id)
 }
