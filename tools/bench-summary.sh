@@ -24,10 +24,16 @@ measure() { # label command...
 
 echo "| file | tool | wall (m:ss) | peak RSS |"
 echo "|---|---|---|---|"
+out=$(mktemp -d)
 for file in "$@"; do
-  measure "hunter summary" "$bin/hunter" summary "$file" --json /dev/null
-  measure "DevTools (heap-snapshot-toolkit)" node --max-old-space-size=16000 tools/devtools-summary.mjs "$file"
+  name=$(basename "$file")
+  measure "hunter summary" "$bin/hunter" summary "$file" --json "$out/$name.hunter.json"
+  measure "DevTools (heap-snapshot-toolkit)" sh -c "node --max-old-space-size=16000 tools/devtools-summary.mjs '$file' > '$out/$name.devtools.json'"
   measure "memlab 2.0.5" node --max-old-space-size=16000 tools/memlab-summary.js "$file"
+done
+for file in "$@"; do
+  name=$(basename "$file")
+  printf '%s: ' "$name"; node tools/compare-summaries.mjs "$out/$name.hunter.json" "$out/$name.devtools.json" || true
 done
 for file in "$@"; do
   "$bin/examples/bench_summary_stream" "$file" 15 100

@@ -597,7 +597,7 @@ fn read_record(data: &[u8], at: usize, values: &mut [u64]) -> Option<usize> {
 
 /// Reads the decimal digits at `at` eight at a time (SWAR). `None` if there are no digits,
 /// more than 19, or fewer than eight bytes left to load.
-#[inline]
+#[inline(always)]
 fn read_uint(data: &[u8], at: usize) -> Option<(u64, usize)> {
     let bytes: [u8; 8] = data.get(at..at + 8)?.try_into().ok()?;
     let word = u64::from_le_bytes(bytes);
@@ -629,7 +629,7 @@ fn read_uint(data: &[u8], at: usize) -> Option<(u64, usize)> {
 }
 
 /// Eight digit values (0–9), first digit in the lowest byte, to their number.
-#[inline]
+#[inline(always)]
 fn eight_digits(v: u64) -> u64 {
     let v = (v.wrapping_mul(10)).wrapping_add(v >> 8) & 0x00FF_00FF_00FF_00FF;
     let v = (v.wrapping_mul(100)).wrapping_add(v >> 16) & 0x0000_FFFF_0000_FFFF;
