@@ -29,16 +29,20 @@ impl Analysis {
         let mut clock = super::Timings::start();
         let ephemerons = Ephemerons::new(s);
         clock.lap("ephemeron edges");
-        // Shallow sizes and distances do not depend on the dominator tree: a second core
-        // computes them meanwhile.
+        // Shallow sizes, distances and the dominator tree do not depend on each other: each
+        // gets a thread (the dominator tree usually started while the strings were arriving).
         let (shallow, distance, parent_edge, dominator, order) = std::thread::scope(|scope| {
-            let side = scope.spawn(|| {
+            let shallow = scope.spawn(|| {
                 let mut clock = super::Timings::start();
                 let shallow = shallow_sizes(s);
-                clock.lap("shallow sizes (second thread)");
-                let (distance, parent_edge) = distances(s, &ephemerons);
-                clock.lap("distances (second thread)");
-                (shallow, distance, parent_edge)
+                clock.lap("shallow sizes (own thread)");
+                shallow
+            });
+            let distances = scope.spawn(|| {
+                let mut clock = super::Timings::start();
+                let distances = distances(s, &ephemerons);
+                clock.lap("distances (own thread)");
+                distances
             });
             let mut clock = super::Timings::start();
             let t = s.types;
@@ -73,10 +77,9 @@ impl Analysis {
                 }
             };
             clock.lap("dominators");
-            let (shallow, distance, parent_edge) = match side.join() {
-                Ok(results) => results,
-                Err(panic) => std::panic::resume_unwind(panic),
-            };
+            let shallow = shallow.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            let (distance, parent_edge) =
+                distances.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
             (shallow, distance, parent_edge, dominator, order)
         });
         let retained = retained_sizes(&shallow, &dominator, &order);
