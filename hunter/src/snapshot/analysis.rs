@@ -27,61 +27,30 @@ pub struct Analysis {
 impl Analysis {
     pub fn new(s: &HeapSnapshot) -> Self {
         let mut clock = super::Timings::start();
-        let ephemerons = Ephemerons::new(s);
-        clock.lap("ephemeron edges");
-        // Shallow sizes, distances and the dominator tree do not depend on each other: each
-        // gets a thread (the dominator tree usually started while the strings were arriving).
-        let (shallow, distance, parent_edge, dominator, order) = std::thread::scope(|scope| {
-            let shallow = scope.spawn(|| {
-                let mut clock = super::Timings::start();
-                let shallow = shallow_sizes(s);
-                clock.lap("shallow sizes (own thread)");
-                shallow
-            });
-            let distances = scope.spawn(|| {
-                let mut clock = super::Timings::start();
-                let distances = distances(s, &ephemerons);
-                clock.lap("distances (own thread)");
-                distances
-            });
-            let mut clock = super::Timings::start();
-            let t = s.types;
-            let is_dom_trees_root =
-                |n: u32| s.is_type(n, t.synthetic) && s.node_name(n) == "(Document DOM trees)";
-            let is_table_edge = |v: u32, e: usize| {
-                ephemerons
-                    .get(s.edge_name[e])
-                    .is_some_and(|(table, _)| s.node_id[v as usize] as u64 == table)
-            };
-            // The rules that need names change nothing when no WeakMap table edge and no DOM
-            // tree root exist; then the dominator tree computed early is DevTools' own.
-            let names_matter = s.shape.edge_range(s.root).any(|e| {
-                s.shape.edge_type[e] == t.edge_element && is_dom_trees_root(s.shape.edge_to[e])
-            }) || (!ephemerons.is_empty()
-                && (0..s.node_count()).any(|v| {
-                    s.shape
-                        .edge_range(v)
-                        .any(|e| s.shape.edge_type[e] == t.edge_internal && is_table_edge(v, e))
-                }));
-            let early = s.speculation.lock().ok().and_then(|mut h| h.take());
-            let early = early.and_then(|handle| handle.join().ok());
-            clock.lap("waited for the early dominator tree");
-            let (dominator, order) = match early {
-                Some(early) if !names_matter => (early.dominator, early.order),
-                _ => {
-                    let g = &*s.shape;
-                    let page_owned = page_owned_nodes(g, is_dom_trees_root);
-                    let essential = essential_edges(g, &page_owned, is_table_edge);
-                    drop(page_owned);
-                    dominators(g, &essential)
-                }
-            };
-            clock.lap("dominators");
-            let shallow = shallow.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-            let (distance, parent_edge) =
-                distances.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-            (shallow, distance, parent_edge, dominator, order)
-        });
+        // Usually the snapshot prepared shallow sizes and distances while naming classes, and
+        // the dominator tree was computed while the strings arrived.
+        let prepared = s.prepared.lock().ok().and_then(|mut p| p.take());
+        let (prepared, (dominator, order)) = match prepared {
+            Some(prepared) => {
+                let tree = dominator_tree(s, &prepared.ephemerons);
+                (prepared, tree)
+            }
+            None => std::thread::scope(|scope| {
+                let prepared = scope.spawn(|| prepare(s));
+                let ephemerons = Ephemerons::new(s);
+                let tree = dominator_tree(s, &ephemerons);
+                let prepared = prepared
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p));
+                (prepared, tree)
+            }),
+        };
+        let Prepared {
+            shallow,
+            distance,
+            parent_edge,
+            ..
+        } = prepared;
         let retained = retained_sizes(&shallow, &dominator, &order);
         drop(order);
         clock.lap("analysis");
@@ -127,6 +96,80 @@ impl Analysis {
         let e = self.parent_edge[n as usize];
         (e != NONE).then_some(e)
     }
+}
+
+/// The analysis' name-dependent parts that need no class names: computed by the snapshot while
+/// it names classes, taken by [`Analysis::new`].
+pub(crate) struct Prepared {
+    ephemerons: Ephemerons,
+    shallow: Vec<u64>,
+    distance: Vec<u32>,
+    parent_edge: Vec<u32>,
+}
+
+/// Shallow sizes and distances, each on a thread.
+pub(crate) fn prepare(s: &HeapSnapshot) -> Prepared {
+    std::thread::scope(|scope| {
+        let shallow = scope.spawn(|| {
+            let mut clock = super::Timings::start();
+            let shallow = shallow_sizes(s);
+            clock.lap("shallow sizes (own thread)");
+            shallow
+        });
+        let mut clock = super::Timings::start();
+        let ephemerons = Ephemerons::new(s);
+        let (distance, parent_edge) = distances(s, &ephemerons);
+        clock.lap("ephemeron edges, distances (own thread)");
+        let shallow = shallow
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        Prepared {
+            ephemerons,
+            shallow,
+            distance,
+            parent_edge,
+        }
+    })
+}
+
+/// The dominator tree and its DFS order: the one computed early when no name-dependent rule
+/// applies, else computed now.
+fn dominator_tree(s: &HeapSnapshot, ephemerons: &Ephemerons) -> (Vec<u32>, Vec<u32>) {
+    let mut clock = super::Timings::start();
+    let t = s.types;
+    let is_dom_trees_root =
+        |n: u32| s.is_type(n, t.synthetic) && s.node_name(n) == "(Document DOM trees)";
+    let is_table_edge = |v: u32, e: usize| {
+        ephemerons
+            .get(s.edge_name[e])
+            .is_some_and(|(table, _)| s.node_id[v as usize] as u64 == table)
+    };
+    // The rules that need names change nothing when no WeakMap table edge and no DOM
+    // tree root exist; then the dominator tree computed early is DevTools' own.
+    let names_matter =
+        s.shape.edge_range(s.root).any(|e| {
+            s.shape.edge_type[e] == t.edge_element && is_dom_trees_root(s.shape.edge_to[e])
+        }) || (!ephemerons.is_empty()
+            && (0..s.node_count()).any(|v| {
+                s.shape
+                    .edge_range(v)
+                    .any(|e| s.shape.edge_type[e] == t.edge_internal && is_table_edge(v, e))
+            }));
+    let early = s.speculation.lock().ok().and_then(|mut h| h.take());
+    let early = early.and_then(|handle| handle.join().ok());
+    clock.lap("waited for the early dominator tree");
+    let (dominator, order) = match early {
+        Some(early) if !names_matter => (early.dominator, early.order),
+        _ => {
+            let g = &*s.shape;
+            let page_owned = page_owned_nodes(g, is_dom_trees_root);
+            let essential = essential_edges(g, &page_owned, is_table_edge);
+            drop(page_owned);
+            dominators(g, &essential)
+        }
+    };
+    clock.lap("dominators");
+    (dominator, order)
 }
 
 /// Recognises V8's WeakMap entry edges:

@@ -197,6 +197,8 @@ pub struct HeapSnapshot {
     pub(crate) shape: Arc<Shape>,
     /// The dominator tree being computed since the edges arrived; taken by the analysis.
     pub(crate) speculation: Mutex<Option<JoinHandle<Speculation>>>,
+    /// Shallow sizes and distances computed while classes were named; taken by the analysis.
+    pub(crate) prepared: Mutex<Option<super::analysis::Prepared>>,
     pub(crate) node_name: Vec<u32>,
     pub(crate) node_id: Vec<u32>,
     pub(crate) self_size: Vec<u64>,
@@ -276,6 +278,7 @@ impl HeapSnapshot {
             edge_is_indexed,
             shape: p.shape,
             speculation: Mutex::new(p.speculation),
+            prepared: Mutex::new(None),
             node_name: p.node_name,
             node_id: p.node_id,
             self_size: p.self_size,
@@ -295,8 +298,15 @@ impl HeapSnapshot {
         };
         let mut clock = super::Timings::start();
         classes::propagate_dom_state(&mut snapshot);
-        let (class_of, classes) = classes::assign(&snapshot);
-        clock.lap("class names");
+        // The analysis' shallow sizes and distances need names but not classes: computed
+        // meanwhile, for `Analysis::new` to take.
+        let (prepared, (class_of, classes)) = std::thread::scope(|scope| {
+            let prepared = scope.spawn(|| super::analysis::prepare(&snapshot));
+            let classes = classes::assign(&snapshot);
+            clock.lap("class names");
+            (prepared.join().ok(), classes)
+        });
+        snapshot.prepared = Mutex::new(prepared);
         snapshot.class_of = class_of;
         snapshot.classes = classes;
         Ok(snapshot)
