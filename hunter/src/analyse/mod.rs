@@ -444,8 +444,11 @@ impl GroupMembers {
             count: count.last().copied().unwrap_or(0) as f64 / iterations,
             bytes: self_bytes.last().copied().unwrap_or(0) as f64 / iterations,
         };
-        // The oldest survivors make the best example: they have outlived every later iteration.
-        self.nodes.sort_unstable();
+        // The example shown is the member closest to a root (user roots first, as DevTools
+        // measures distance): in a chain of leaked objects that is the head of the chain, with
+        // a path of a few steps instead of one through every link. Oldest first among equals.
+        self.nodes
+            .sort_unstable_by_key(|&(born_in, node)| (analysis.distance(node), born_in, node));
         let kind = last.node_type_name(self.nodes[0].1).to_owned();
         let retainer_path = self
             .nodes
