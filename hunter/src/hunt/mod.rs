@@ -146,42 +146,58 @@ impl Hunt<'_> {
     /// Where were the leaked objects allocated? Snapshots carry allocation stacks only while
     /// V8 tracks allocations, which slows allocation-heavy code many times over; so the
     /// measured iterations run untracked, and only heaps that leak run one more iteration
-    /// with tracking on. A failure here loses the allocation sites, never the verdict.
+    /// with tracking on (twice at most, when a group's new objects showed no stack the first
+    /// time). A failure here loses the allocation sites, never the verdict.
     async fn explain(&mut self, driver: &mut Driver) -> Result<(), String> {
-        let mut leaking = Vec::new();
-        for (n, subject) in self.subjects.iter_mut().enumerate() {
-            if subject.is_live() && !subject.find_leaks().await.is_empty() {
-                leaking.push(n);
+        for subject in self.subjects.iter_mut().filter(|s| s.is_live()) {
+            subject.find_leaks().await;
+        }
+        for attempt in 0..EXPLAIN_ATTEMPTS {
+            let unexplained: Vec<usize> = (0..self.subjects.len())
+                .filter(|&n| {
+                    self.subjects[n].is_live() && self.subjects[n].lacks_allocation_sites()
+                })
+                .collect();
+            if unexplained.is_empty() {
+                return Ok(());
             }
-        }
-        if leaking.is_empty() {
-            return Ok(());
-        }
-        progress(
-            self.scenario,
-            "one more iteration with allocation tracking, to find where the leaks are allocated",
-        );
-        let mut tracking = Vec::new();
-        for &n in &leaking {
-            if self.subjects[n].start_allocation_tracking().await.is_ok() {
-                tracking.push(n);
-            }
-        }
-        driver
-            .iteration(self.warmup + self.iterations)
-            .await
-            .map_err(|e| e.to_string())?;
-        for n in tracking {
-            let subject = &mut self.subjects[n];
-            if let Err(reason) = subject.explain(&self.scenario.dir).await {
+            if attempt == 0 {
                 progress(
                     self.scenario,
-                    &format!(
-                        "  {}: no allocation sites ({reason})",
-                        subject.identity.label()
-                    ),
+                    "one more iteration with allocation tracking, to find where the leaks are allocated",
                 );
             }
+            let mut tracking = Vec::new();
+            for n in unexplained {
+                if self.subjects[n].start_allocation_tracking().await.is_ok() {
+                    tracking.push(n);
+                }
+            }
+            driver
+                .iteration(self.warmup + self.iterations + attempt)
+                .await
+                .map_err(|e| e.to_string())?;
+            for n in tracking {
+                let subject = &mut self.subjects[n];
+                if let Err(reason) = subject.explain(&self.scenario.dir).await {
+                    progress(
+                        self.scenario,
+                        &format!(
+                            "  {}: no allocation sites ({reason})",
+                            subject.identity.label()
+                        ),
+                    );
+                }
+            }
+        }
+        for subject in self.subjects.iter().filter(|s| s.lacks_allocation_sites()) {
+            progress(
+                self.scenario,
+                &format!(
+                    "  {}: some leak groups showed no allocation stack",
+                    subject.identity.label()
+                ),
+            );
         }
         Ok(())
     }
@@ -382,6 +398,9 @@ async fn forward_processes(
         }
     }
 }
+
+/// Iterations with allocation tracking at most, to find allocation sites.
+const EXPLAIN_ATTEMPTS: u32 = 2;
 
 /// How long connecting to a freshly announced inspector may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);

@@ -158,6 +158,15 @@ impl Subject {
         self.found.as_deref().unwrap_or_default()
     }
 
+    /// Whether some leak group still has no allocation site.
+    pub fn lacks_allocation_sites(&self) -> bool {
+        self.found.as_ref().is_some_and(|leaks| {
+            leaks
+                .iter()
+                .any(|l| l.kind != "collection" && l.allocated_at.is_none())
+        })
+    }
+
     /// Starts recording allocation stacks, for [`Subject::explain`] after one more iteration.
     pub async fn start_allocation_tracking(&self) -> Result<(), String> {
         self.session
@@ -185,7 +194,10 @@ impl Subject {
             return Ok(());
         };
         let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
-        for leak in leaks.iter_mut().filter(|l| l.kind != "collection") {
+        for leak in leaks
+            .iter_mut()
+            .filter(|l| l.kind != "collection" && l.allocated_at.is_none())
+        {
             leak.allocated_at = allocation_site(&traced, &leak.name, since, &root);
         }
         Ok(())
