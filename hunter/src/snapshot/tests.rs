@@ -313,3 +313,92 @@ fn feed_after_error_is_refused() {
     assert!(parser.feed(b"[").is_err());
     assert!(parser.feed(b"{").is_err());
 }
+
+#[test]
+fn pretty_printed_json_parses_the_same() {
+    // Spaces, tabs, CR and LF around every number of the integer arrays.
+    let (head, rest) = TINY.split_at(TINY.find("\"nodes\"").unwrap());
+    let (arrays, strings) = rest.split_at(rest.find("\"strings\"").unwrap());
+    let arrays = arrays
+        .replace('\n', " ")
+        .replace(',', " ,\r\n\t")
+        .replace('[', "[ ");
+    let pretty = format!("{head}{arrays}{strings}");
+    assert!(pretty.contains("[ 9 ,\r\n\t0"));
+    let whole = fingerprint(&parse(TINY.as_bytes()).unwrap());
+    assert_eq!(fingerprint(&parse(pretty.as_bytes()).unwrap()), whole);
+    assert_eq!(
+        fingerprint(&parse_chunks(pretty.as_bytes().chunks(3)).unwrap()),
+        whole
+    );
+}
+
+#[test]
+fn field_order_and_types_come_from_meta() {
+    // The same graph with node fields reordered, an extra node field and an extra node type.
+    let types = r#"["hidden","array","string","object","code","closure","regexp","number","native","synthetic","concatenated string","sliced string","symbol","bigint","object shape"]"#;
+    let more_types = r#"["hidden","array","string","object","code","closure","regexp","number","native","synthetic","concatenated string","sliced string","symbol","bigint","object shape","wasm object"]"#;
+    let reordered = TINY
+        .replacen(
+            r#""node_fields":["type","name","id","self_size","edge_count","trace_node_id","detachedness"]"#,
+            r#""node_fields":["name","type","extra","id","self_size","edge_count","trace_node_id","detachedness"]"#,
+            1,
+        )
+        .replacen(
+            &format!(r#""node_types":[{types},"string","number","number","number","number","number"]"#),
+            &format!(r#""node_types":["string",{more_types},"number","number","number","number","number","number"]"#),
+            1,
+        );
+    assert!(reordered.contains("wasm object"));
+    let nodes: Vec<[u64; 7]> = vec![
+        [9, 0, 1, 0, 2, 0, 0],
+        [3, 1, 3, 100, 2, 0, 0],
+        [9, 2, 5, 0, 0, 0, 0],
+        [3, 3, 7, 40, 1, 0, 0],
+        [1, 0, 9, 32, 1, 0, 0],
+        [3, 4, 11, 24, 1, 0, 0],
+        [3, 5, 13, 16, 0, 0, 0],
+        [2, 9, 15, 20, 0, 0, 0],
+    ];
+    let text: Vec<String> = nodes
+        .iter()
+        .map(|n| {
+            format!(
+                "{},{},42,{},{},{},{},{}",
+                n[1], n[0], n[2], n[3], n[4], n[5], n[6]
+            )
+        })
+        .collect();
+    let start = reordered.find("\"nodes\":[").unwrap() + "\"nodes\":[".len();
+    let end = start + reordered[start..].find(']').unwrap();
+    let mut doc = format!(
+        "{}{}{}",
+        &reordered[..start],
+        text.join(","),
+        &reordered[end..]
+    );
+    // Edge targets are node index = ordinal × field count, now 8.
+    let edges_at = doc.find("\"edges\":[").unwrap() + "\"edges\":[".len();
+    let edges_end = edges_at + doc[edges_at..].find(']').unwrap();
+    let edges: Vec<u64> = doc[edges_at..edges_end]
+        .split(',')
+        .map(|v| v.trim().parse().unwrap())
+        .collect();
+    let edges: Vec<String> = edges
+        .chunks(3)
+        .map(|e| format!("{},{},{}", e[0], e[1], e[2] / 7 * 8))
+        .collect();
+    doc = format!(
+        "{}{}{}",
+        &doc[..edges_at],
+        edges.join(","),
+        &doc[edges_end..]
+    );
+    doc = doc.replacen("\"locations\":[35,", "\"locations\":[40,", 1);
+    let s = parse(doc.as_bytes()).unwrap();
+    assert_eq!(
+        fingerprint(&s),
+        fingerprint(&parse(TINY.as_bytes()).unwrap())
+    );
+    assert_eq!(s.node_type_names().len(), 16);
+}
