@@ -489,25 +489,24 @@ fn distances(s: &HeapSnapshot, ephemerons: &Ephemerons) -> (Vec<u32>, Vec<u32>) 
 fn dominators(s: &Shape, essential: &[u64]) -> (Vec<u32>, Vec<u32>) {
     let node_count = s.node_count() as usize;
     // Predecessors over essential edges only, as vertex numbers (ordinal + 1).
+    // Counts go one slot further than their list's start, so that the start slots can serve as
+    // fill cursors and end up as the next list's start (no second offsets array).
     let mut first_pred = vec![0u32; node_count + 2];
     for e in 0..s.edge_to.len() {
         if bit(essential, e) {
-            first_pred[s.edge_to[e] as usize + 1] += 1;
+            first_pred[s.edge_to[e] as usize + 2] += 1;
         }
     }
     for i in 1..first_pred.len() {
         first_pred[i] += first_pred[i - 1];
     }
-    let mut preds = vec![0u32; first_pred[node_count] as usize];
-    {
-        let mut fill = first_pred.clone();
-        for v in 0..node_count as u32 {
-            for e in s.edge_range(v) {
-                if bit(essential, e) {
-                    let w = s.edge_to[e] as usize;
-                    preds[fill[w] as usize] = v + 1;
-                    fill[w] += 1;
-                }
+    let mut preds = vec![0u32; first_pred[node_count + 1] as usize];
+    for v in 0..node_count as u32 {
+        for e in s.edge_range(v) {
+            if bit(essential, e) {
+                let cursor = &mut first_pred[s.edge_to[e] as usize + 1];
+                preds[*cursor as usize] = v + 1;
+                *cursor += 1;
             }
         }
     }

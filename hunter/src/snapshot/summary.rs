@@ -90,28 +90,26 @@ pub fn summary(s: &HeapSnapshot, a: &Analysis) -> Vec<ClassSummary> {
 pub fn class_retained_sizes(s: &HeapSnapshot, a: &Analysis) -> Vec<u64> {
     let n = s.node_count() as usize;
     let root = s.root();
-    // The dominator tree as child lists.
-    let mut first = vec![0u32; n + 1];
+    // The dominator tree as child lists (counts one slot ahead, starts reused as fill cursors).
+    let mut first = vec![0u32; n + 2];
     for v in 0..n as u32 {
         if v != root {
-            first[a.dominator(v) as usize + 1] += 1;
+            first[a.dominator(v) as usize + 2] += 1;
         }
     }
-    for i in 1..=n {
+    for i in 1..first.len() {
         first[i] += first[i - 1];
     }
     let mut children = vec![0u32; n.saturating_sub(1)];
-    let mut fill = first.clone();
     for v in 0..n as u32 {
         if v != root {
-            let d = a.dominator(v) as usize;
-            if let Some(slot) = children.get_mut(fill[d] as usize) {
+            let cursor = &mut first[a.dominator(v) as usize + 1];
+            if let Some(slot) = children.get_mut(*cursor as usize) {
                 *slot = v;
             }
-            fill[d] += 1;
+            *cursor += 1;
         }
     }
-    drop(fill);
     let mut retained = vec![0u64; s.class_count() as usize];
     let mut seen = vec![false; s.class_count() as usize];
     let mut list: Vec<u32> = vec![root];
