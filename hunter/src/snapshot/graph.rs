@@ -221,6 +221,7 @@ pub struct HeapSnapshot {
 
 impl HeapSnapshot {
     pub(crate) fn from_parts(p: Parts, end: u64) -> Result<Self, Error> {
+        let mut clock = super::Timings::start();
         let meta = p.meta;
         let node_count = p.shape.node_type.len();
         let node_field_count = meta.node_fields.len() as u64;
@@ -266,7 +267,9 @@ impl HeapSnapshot {
             ));
         }
         let root = (meta.root_index / node_field_count) as u32;
+        clock.lap("checked names");
         let locations = build_locations(&meta, &p.locations, node_field_count, node_count, end)?;
+        clock.lap("locations");
         let types = Types::from_meta(&meta);
         if p.shape.root != root {
             return Err(Error::format(Some(end), "internal: the root moved"));
@@ -296,7 +299,6 @@ impl HeapSnapshot {
             class_of: Vec::new(),
             classes: Vec::new(),
         };
-        let mut clock = super::Timings::start();
         classes::propagate_dom_state(&mut snapshot);
         // The analysis' shallow sizes and distances need names but not classes: computed
         // meanwhile, for `Analysis::new` to take.
@@ -542,10 +544,13 @@ fn build_locations(
         };
         out.push(((index / node_field_count) as u32, location));
     }
-    // DevTools keeps the last location given for a node.
-    out.reverse();
-    out.sort_by_key(|&(node, _)| node);
-    out.dedup_by_key(|&mut (node, _)| node);
+    // V8 writes them in node order; otherwise sort, keeping (as DevTools does) the last location
+    // given for a node.
+    if !out.windows(2).all(|w| w[0].0 < w[1].0) {
+        out.reverse();
+        out.sort_by_key(|&(node, _)| node);
+        out.dedup_by_key(|&mut (node, _)| node);
+    }
     Ok(out)
 }
 

@@ -429,3 +429,30 @@ fn retainer_paths_prefer_user_roots_over_shorter_system_paths() {
     assert_eq!(a.dominator(5), 4);
     assert_eq!(a.retained_size(3), 116);
 }
+
+#[test]
+fn unordered_and_repeated_locations_keep_the_last_per_node() {
+    let text = TINY.replacen(
+        "\"locations\":[35,1,10,4]",
+        "\"locations\":[35,1,10,4,21,2,3,4,35,1,11,5]",
+        1,
+    );
+    let s = parse(text.as_bytes()).unwrap();
+    assert_eq!(
+        s.location(5),
+        Some(Location {
+            script_id: 1,
+            line: 11,
+            column: 5
+        })
+    );
+    assert_eq!(
+        s.location(3),
+        Some(Location {
+            script_id: 2,
+            line: 3,
+            column: 4
+        })
+    );
+    assert_eq!(s.class_key_string(s.class_key(3)), "2,3,4,Map");
+}
