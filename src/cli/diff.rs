@@ -23,6 +23,7 @@ use super::EXIT_USAGE;
 ///
 ///   hunter diff s1.heapsnapshot s2.heapsnapshot s3.heapsnapshot --json diff.json
 #[derive(Args, Debug)]
+#[command(verbatim_doc_comment)]
 pub struct DiffArgs {
     /// Heap snapshots of one process, oldest first.
     #[arg(required = true, num_args = 2.., value_name = "SNAPSHOT")]

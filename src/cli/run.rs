@@ -16,13 +16,14 @@ use super::{EXIT_INCOMPLETE, EXIT_USAGE};
 ///
 /// Examples:
 ///
-///   hunter run scenarios/leak-map-by-request-id
+///   hunter run scenarios/leak-map-request-id
 ///
 ///   hunter run scenarios/ --json report.json --junit junit.xml --baseline main.json
 #[derive(Args, Debug)]
+#[command(verbatim_doc_comment)]
 pub struct RunArgs {
-    /// Scenario files, or directories: every *.toml in a directory, or every */scenario.toml
-    /// below it.
+    /// Scenario files, or directories: a directory's scenario.toml, else every *.toml in it,
+    /// else every */scenario.toml below it.
     #[arg(required = true, value_name = "SCENARIO|DIR")]
     scenarios: Vec<PathBuf>,
     /// Write the JSON report (version 1) here.

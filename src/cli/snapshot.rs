@@ -23,6 +23,7 @@ use super::{EXIT_INCOMPLETE, EXIT_USAGE};
 ///
 ///   hunter snapshot 4242 -o heap.heapsnapshot
 #[derive(Args, Debug)]
+#[command(verbatim_doc_comment)]
 pub struct SnapshotArgs {
     /// ws://… URL, host:port, or pid.
     #[arg(value_name = "ws-URL|host:port|pid")]

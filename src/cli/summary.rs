@@ -19,6 +19,7 @@ use super::EXIT_USAGE;
 ///
 ///   hunter summary heap.heapsnapshot --json summary.json
 #[derive(Args, Debug)]
+#[command(verbatim_doc_comment)]
 pub struct SummaryArgs {
     /// The .heapsnapshot file.
     #[arg(value_name = "SNAPSHOT")]

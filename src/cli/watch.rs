@@ -38,6 +38,7 @@ use super::{EXIT_INCOMPLETE, EXIT_USAGE};
 ///
 ///   hunter watch --interval 0.5 --duration 60 --json heap.json -- npm start
 #[derive(Args, Debug)]
+#[command(verbatim_doc_comment)]
 pub struct WatchArgs {
     /// Seconds between samples.
     #[arg(long, value_name = "S", default_value = "1", value_parser = parse_seconds)]
