@@ -90,6 +90,10 @@ impl Hunt<'_> {
             scenario,
             &format!("starting {}", scenario.target.command.join(" ")),
         );
+        if let Some(dir) = &self.options.log_dir {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
         let launch = LaunchOptions {
             quiet: self.options.quiet_target,
             label: "app".to_owned(),

@@ -1,0 +1,207 @@
+//! `hunter run` as CI uses it: the report files, `--out` and `--keep-snapshots`, the `[gate]`
+//! table and `--baseline`, on a small leaking app hunted for real.
+
+mod cli_support;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use cli_support::run_hunter;
+use serde_json::Value;
+
+const LIMIT: Duration = Duration::from_secs(180);
+
+/// A server-like app keeping 20 `Ticket`s per call of `work()`, and with `receipts`, 10
+/// `Receipt`s too.
+fn write_app(dir: &Path, receipts: bool, gate: &str) -> PathBuf {
+    let app = format!(
+        "class Ticket {{ constructor(i) {{ this.i = i; }} }}\n\
+         class Receipt {{ constructor(i) {{ this.i = i; }} }}\n\
+         const tickets = [];\n\
+         const receipts = [];\n\
+         globalThis.work = () => {{\n\
+           for (let i = 0; i < 20; i++) tickets.push(new Ticket(i));\n\
+           if ({receipts}) for (let i = 0; i < 10; i++) receipts.push(new Receipt(i));\n\
+         }};\n\
+         setInterval(() => {{}}, 60000);\n\
+         console.log('tickets ready');\n"
+    );
+    std::fs::write(dir.join("app.js"), app).unwrap();
+    let scenario = dir.join("scenario.toml");
+    std::fs::write(
+        &scenario,
+        format!(
+            "name = \"tickets\"\n\
+             [target]\ncommand = [\"node\", \"app.js\"]\nready = {{ log = \"tickets ready\" }}\n\
+             [workload]\neval = \"work()\"\n{gate}"
+        ),
+    )
+    .unwrap();
+    scenario
+}
+
+fn read_json(path: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+fn leak_names(report: &Value) -> Vec<String> {
+    report["scenarios"][0]["processes"][0]["leaks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|leak| leak["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn every_report_file_tells_the_same_leak_and_out_keeps_snapshots_and_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write_app(dir.path(), false, "");
+    let files = dir.path().join("reports");
+    let out = dir.path().join("out");
+    let run = run_hunter(
+        [
+            "run".as_ref(),
+            scenario.as_os_str(),
+            "--json".as_ref(),
+            files.join("r.json").as_os_str(),
+            "--junit".as_ref(),
+            files.join("r.xml").as_os_str(),
+            "--markdown".as_ref(),
+            files.join("r.md").as_os_str(),
+            "--out".as_ref(),
+            out.as_os_str(),
+        ],
+        LIMIT,
+    );
+    assert_eq!(run.code(), Some(1), "{}", run.describe());
+
+    let report = read_json(&files.join("r.json"));
+    assert_eq!(report["scenarios"][0]["verdict"], "leak");
+    assert_eq!(leak_names(&report), ["Ticket"]);
+    assert_eq!(read_json(&out.join("report.json")), report);
+
+    let junit = std::fs::read_to_string(files.join("r.xml")).unwrap();
+    assert!(junit.contains("<failure"), "{junit}");
+    assert!(junit.contains("Ticket"), "{junit}");
+    let markdown = std::fs::read_to_string(files.join("r.md")).unwrap();
+    assert!(markdown.contains("Ticket"), "{markdown}");
+
+    // A baseline snapshot and one per measured iteration, each a whole snapshot.
+    let mut snapshots: Vec<PathBuf> = std::fs::read_dir(out.join("tickets/snapshots"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    snapshots.sort();
+    assert_eq!(snapshots.len(), 6, "{snapshots:?}");
+    let classes = dir.path().join("classes.json");
+    let summary = run_hunter(
+        [
+            "summary".as_ref(),
+            snapshots[5].as_os_str(),
+            "--json".as_ref(),
+            classes.as_os_str(),
+        ],
+        LIMIT,
+    );
+    assert_eq!(summary.code(), Some(0), "{}", summary.describe());
+    // The last measured snapshot: the warmup and 5 iterations made 20 Tickets each.
+    let tickets = read_json(&classes)["classes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|class| class["name"] == "Ticket")
+        .map(|class| class["count"].clone());
+    assert_eq!(tickets, Some(serde_json::json!(120)));
+
+    let log = std::fs::read_to_string(out.join("tickets/target-output.log")).unwrap();
+    assert!(log.contains("tickets ready"), "{log}");
+}
+
+#[test]
+fn a_baseline_passes_the_leaks_it_has_and_fails_a_new_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write_app(dir.path(), false, "");
+    let baseline = dir.path().join("baseline.json");
+    let first = run_hunter(
+        [
+            "run".as_ref(),
+            scenario.as_os_str(),
+            "--json".as_ref(),
+            baseline.as_os_str(),
+        ],
+        LIMIT,
+    );
+    assert_eq!(first.code(), Some(1), "{}", first.describe());
+
+    let same = run_hunter(
+        [
+            "run".as_ref(),
+            scenario.as_os_str(),
+            "--baseline".as_ref(),
+            baseline.as_os_str(),
+        ],
+        LIMIT,
+    );
+    assert_eq!(same.code(), Some(0), "{}", same.describe());
+
+    write_app(dir.path(), true, "");
+    let json = dir.path().join("second.json");
+    let new_leak = run_hunter(
+        [
+            "run".as_ref(),
+            scenario.as_os_str(),
+            "--baseline".as_ref(),
+            baseline.as_os_str(),
+            "--json".as_ref(),
+            json.as_os_str(),
+        ],
+        LIMIT,
+    );
+    assert_eq!(new_leak.code(), Some(1), "{}", new_leak.describe());
+    assert_eq!(leak_names(&read_json(&json)), ["Ticket", "Receipt"]);
+    assert!(new_leak.stdout.contains("Receipt"), "{}", new_leak.stdout);
+}
+
+#[test]
+fn gate_ignore_and_threshold_report_the_leak_without_failing() {
+    for gate in [
+        "[gate]\nignore = [\"^Ticket$\"]\n",
+        "[gate]\nmin_bytes_per_iteration = 1000000\n",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let scenario = write_app(dir.path(), false, gate);
+        let json = dir.path().join("r.json");
+        let run = run_hunter(
+            [
+                "run".as_ref(),
+                scenario.as_os_str(),
+                "--json".as_ref(),
+                json.as_os_str(),
+            ],
+            LIMIT,
+        );
+        assert_eq!(run.code(), Some(0), "{gate}\n{}", run.describe());
+        // Still reported: the gate decides what fails, not what is found.
+        assert_eq!(leak_names(&read_json(&json)), ["Ticket"], "{gate}");
+    }
+}
+
+#[test]
+fn a_bad_baseline_is_bad_usage_before_anything_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write_app(dir.path(), false, "");
+    let baseline = dir.path().join("baseline.json");
+    std::fs::write(&baseline, "{ \"version\": 1, \"scenarios\": [ }").unwrap();
+    let run = run_hunter(
+        [
+            "run".as_ref(),
+            scenario.as_os_str(),
+            "--baseline".as_ref(),
+            baseline.as_os_str(),
+        ],
+        LIMIT,
+    );
+    assert_eq!(run.code(), Some(2), "{}", run.describe());
+    assert!(run.stderr.contains("baseline.json:1:"), "{}", run.stderr);
+}
