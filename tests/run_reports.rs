@@ -205,3 +205,71 @@ fn a_bad_baseline_is_bad_usage_before_anything_starts() {
     assert_eq!(run.code(), Some(2), "{}", run.describe());
     assert!(run.stderr.contains("baseline.json:1:"), "{}", run.stderr);
 }
+
+#[test]
+fn numbers_pushed_into_an_array_empty_at_the_baseline_are_found_without_warmup() {
+    let scenario = cli_support::corpus_dir().join("leak-numbers-in-array");
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("r.json");
+    let run = run_hunter(
+        [
+            "run".as_ref(),
+            scenario.as_os_str(),
+            "--warmup".as_ref(),
+            "0".as_ref(),
+            "--iterations".as_ref(),
+            "3".as_ref(),
+            "--json".as_ref(),
+            json.as_os_str(),
+        ],
+        LIMIT,
+    );
+    assert_eq!(run.code(), Some(1), "{}", run.describe());
+    let report = read_json(&json);
+    assert_eq!(leak_names(&report), ["Array"]);
+    let leak = &report["scenarios"][0]["processes"][0]["leaks"][0];
+    assert_eq!(leak["type"], "collection");
+    assert_eq!(leak["count"], serde_json::json!([300, 600, 900]));
+}
+
+#[test]
+fn a_failure_in_the_extra_allocation_tracking_iteration_keeps_the_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    // Three calls succeed (the warmup and two measured iterations); the fourth, which only
+    // the allocation-site iteration makes, throws.
+    std::fs::write(
+        dir.path().join("app.js"),
+        "class Trace { constructor(i) { this.i = i; } }\n\
+         const kept = [];\n\
+         let calls = 0;\n\
+         globalThis.work = (n) => {\n\
+           if (++calls > 3) throw new Error('quota exhausted');\n\
+           for (let i = 0; i < n; i++) kept.push(new Trace(i));\n\
+         };\n\
+         setInterval(() => {}, 60000);\n\
+         console.log('ready');\n",
+    )
+    .unwrap();
+    let scenario = dir.path().join("scenario.toml");
+    std::fs::write(
+        &scenario,
+        "[target]\ncommand = [\"node\", \"app.js\"]\nready = { log = \"ready\" }\n\
+         [workload]\neval = \"work(200)\"\n[hunt]\niterations = 2\nwarmup = 1\n",
+    )
+    .unwrap();
+    let json = dir.path().join("r.json");
+    let run = run_hunter(
+        [
+            "run".as_ref(),
+            scenario.as_os_str(),
+            "--json".as_ref(),
+            json.as_os_str(),
+        ],
+        LIMIT,
+    );
+    assert_eq!(run.code(), Some(1), "{}", run.describe());
+    let report = read_json(&json);
+    assert_eq!(report["scenarios"][0]["verdict"], "leak");
+    assert_eq!(leak_names(&report), ["Trace"]);
+    assert!(run.stderr.contains("quota exhausted"), "{}", run.stderr);
+}

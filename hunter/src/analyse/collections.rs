@@ -10,8 +10,8 @@ use std::collections::HashMap;
 
 use crate::snapshot::{EdgeName, HeapSnapshot};
 
-/// Collections smaller than this are not followed: every leak worth reporting passes it within
-/// a few iterations, and skipping the many tiny ones keeps the series small.
+/// A collection must hold at least this many entries at the end to be reported: a leak worth
+/// a report passes it, and tiny lists that grow by one now and then are noise.
 pub const MIN_ENTRIES: u64 = 8;
 
 /// How a followed collection is known.
@@ -28,16 +28,20 @@ pub enum CollectionId {
 pub struct GrowingCollection {
     pub id: CollectionId,
     /// `Array`, `Map` or `Set`.
-    pub kind: String,
+    pub kind: &'static str,
     /// Entries at the baseline and after each measured iteration.
     pub sizes: Vec<u64>,
 }
 
 /// Collection sizes of one heap at each iteration boundary.
+///
+/// Every non-empty collection is followed from the baseline, and dropped as soon as it fails
+/// to grow at a boundary: only those that grow at every one can qualify, so after the first
+/// measured iteration little more than the growing ones are kept.
 #[derive(Debug, Default)]
 pub struct CollectionTracker {
-    /// collection → (kind, entries at each boundary where it was seen)
-    series: HashMap<CollectionId, (String, Vec<Option<u64>>)>,
+    /// collection → (kind, entries at each boundary so far)
+    series: HashMap<CollectionId, (&'static str, Vec<u64>)>,
     boundaries: usize,
 }
 
@@ -49,43 +53,59 @@ impl CollectionTracker {
     /// Records one boundary: the sizes the snapshot shows, and the lengths of the arrays of
     /// numbers read in the target (registry index, length). The first call is the baseline.
     pub fn observe(&mut self, snapshot: &HeapSnapshot, number_arrays: &[(u64, u64)]) {
-        let boundary = self.boundaries;
-        self.boundaries += 1;
-        let mut record = |id: CollectionId, kind: &str, entries: u64| {
-            if entries < MIN_ENTRIES {
-                return;
-            }
-            let (_, sizes) = self
-                .series
-                .entry(id)
-                .or_insert_with(|| (kind.to_owned(), Vec::new()));
-            sizes.resize(boundary, None);
-            sizes.push(Some(entries));
-        };
+        let mut seen: Vec<(CollectionId, &'static str, u64)> = Vec::new();
         for node in 0..snapshot.node_count() {
             if snapshot.node_type_name(node) != "object" {
                 continue;
             }
-            let kind = snapshot.node_name(node);
-            let entries = match kind {
-                "Array" => snapshot
-                    .edges(node)
-                    .filter(|edge| edge.kind == "element")
-                    .count() as u64,
+            let (kind, entries) = match snapshot.node_name(node) {
+                "Array" => (
+                    "Array",
+                    snapshot
+                        .edges(node)
+                        .filter(|edge| edge.kind == "element")
+                        .count() as u64,
+                ),
                 // A hash table has an edge per key and per value (Map) or per key (Set), plus
                 // one to its own map; keys and values that are small integers have none.
-                "Map" => table_edges(snapshot, node) / 2,
-                "Set" => table_edges(snapshot, node).saturating_sub(1),
+                "Map" => ("Map", table_edges(snapshot, node) / 2),
+                "Set" => ("Set", table_edges(snapshot, node).saturating_sub(1)),
                 _ => continue,
             };
-            record(CollectionId::Heap(snapshot.node_id(node)), kind, entries);
+            if entries > 0 {
+                seen.push((CollectionId::Heap(snapshot.node_id(node)), kind, entries));
+            }
         }
-        for &(index, length) in number_arrays {
-            record(CollectionId::NumberArray(index), "Array", length);
+        seen.extend(
+            number_arrays
+                .iter()
+                .map(|&(index, length)| (CollectionId::NumberArray(index), "Array", length)),
+        );
+
+        let baseline = self.boundaries == 0;
+        self.boundaries += 1;
+        if baseline {
+            self.series = seen
+                .into_iter()
+                .map(|(id, kind, entries)| (id, (kind, vec![entries])))
+                .collect();
+            return;
         }
+        let mut grown = HashMap::with_capacity(self.series.len().min(seen.len()));
+        for (id, _, entries) in seen {
+            if let Some((kind, mut sizes)) = self.series.remove(&id) {
+                if sizes.last().is_some_and(|&last| entries > last) {
+                    sizes.push(entries);
+                    grown.insert(id, (kind, sizes));
+                }
+            }
+        }
+        // Whatever was not seen, or did not grow, is dropped with the old map.
+        self.series = grown;
     }
 
-    /// Collections seen at every boundary whose size grew at each step, largest growth first.
+    /// Collections that grew at every boundary to at least [`MIN_ENTRIES`], largest growth
+    /// first.
     pub fn growing(&self) -> Vec<GrowingCollection> {
         if self.boundaries < 3 {
             return Vec::new();
@@ -93,19 +113,13 @@ impl CollectionTracker {
         let mut growing: Vec<GrowingCollection> = self
             .series
             .iter()
-            .filter_map(|(&id, (kind, sizes))| {
-                if sizes.len() != self.boundaries {
-                    return None;
-                }
-                let sizes: Vec<u64> = sizes.iter().copied().collect::<Option<_>>()?;
-                sizes
-                    .windows(2)
-                    .all(|pair| pair[1] > pair[0])
-                    .then(|| GrowingCollection {
-                        id,
-                        kind: kind.clone(),
-                        sizes,
-                    })
+            .filter(|(_, (_, sizes))| {
+                sizes.len() == self.boundaries && sizes.last().is_some_and(|&n| n >= MIN_ENTRIES)
+            })
+            .map(|(&id, (kind, sizes))| GrowingCollection {
+                id,
+                kind,
+                sizes: sizes.clone(),
             })
             .collect();
         growing.sort_by_key(|c| {

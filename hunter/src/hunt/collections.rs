@@ -13,12 +13,11 @@ use std::time::Duration;
 use cdp::Session;
 use serde_json::{json, Value};
 
-use crate::analyse::MIN_ENTRIES;
-
 const OBJECT_GROUP: &str = "hunter-collections";
 const REGISTRY: &str = "globalThis[Symbol.for('hunter.numberArrays')]";
 
-/// Registers every array of at least [`MIN_ENTRIES`] numbers alive now.
+/// Registers every array of numbers alive now, empty ones included: a leak may start from an
+/// empty array.
 pub async fn register_number_arrays(session: &Session, timeout: Duration) -> cdp::Result<()> {
     let registered = register(session, timeout).await;
     // The object group pins the query's results; release it whatever happened.
@@ -65,7 +64,7 @@ async fn register(session: &Session, timeout: Duration) -> cdp::Result<()> {
             json!({
                 "objectId": arrays_id,
                 "functionDeclaration": register,
-                "arguments": [{ "value": MIN_ENTRIES }],
+                "arguments": [{ "value": 0 }],
                 "objectGroup": OBJECT_GROUP,
             }),
             timeout,

@@ -17,9 +17,6 @@ use super::collections;
 /// How long one garbage collection may take before the heap is taken to be exiting. Node never
 /// answers `collectGarbage` once it has begun to exit, so this must never be unbounded.
 const GC_TIMEOUT: Duration = Duration::from_secs(20);
-/// Rounds of forced GC per boundary before the snapshot, which itself collects all it can:
-/// the extra round lets finalizers and weak callbacks run in between and release their objects.
-const GC_ROUNDS: usize = 1;
 /// Bound on the small calls made at each boundary (heap usage, collection sizes).
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -35,7 +32,7 @@ pub struct Identity {
 }
 
 impl Identity {
-    /// A short label for progress lines: `main 4242`, `child 4250`, `worker 4242/1`.
+    /// A short label for progress lines: `main 4242`, `child 4250`, `worker 4242 (title)`.
     pub fn label(&self) -> String {
         match self.role {
             Role::Worker => format!(
@@ -63,6 +60,8 @@ pub struct Subject {
     pub gone: Option<String>,
     /// Leak groups, once found (see [`Subject::find_leaks`]).
     found: Option<Vec<Leak>>,
+    /// The hunt stopped before its end (timeout, failure): no more calls into the target.
+    stopped_early: bool,
 }
 
 /// What one boundary measured of a heap, for progress lines.
@@ -83,6 +82,7 @@ impl Subject {
             boundaries: 0,
             gone: None,
             found: None,
+            stopped_early: false,
         }
     }
 
@@ -99,12 +99,12 @@ impl Subject {
         let _ = session
             .send_with_timeout("Runtime.discardConsoleEntries", json!({}), CALL_TIMEOUT)
             .await;
-        for _ in 0..GC_ROUNDS {
-            session
-                .send_with_timeout("HeapProfiler.collectGarbage", json!({}), GC_TIMEOUT)
-                .await
-                .map_err(|e| describe_loss(&e, "forcing garbage collection"))?;
-        }
+        // The snapshot itself collects all it can; this earlier collection gives finalizers and
+        // weak callbacks a turn in between to release what they hold.
+        session
+            .send_with_timeout("HeapProfiler.collectGarbage", json!({}), GC_TIMEOUT)
+            .await
+            .map_err(|e| describe_loss(&e, "forcing garbage collection"))?;
         let usage = session
             .send_with_timeout("Runtime.getHeapUsage", json!({}), CALL_TIMEOUT)
             .await
@@ -115,21 +115,19 @@ impl Subject {
             .unwrap_or(0.0) as u64;
 
         let (snapshot, snapshot_bytes) = stream_snapshot(&session, keep).await?;
-        if self.leaks.has_baseline() {
-            self.leaks.observe(&snapshot);
-        } else {
-            self.leaks.observe_baseline(&snapshot);
-        }
         // Only arrays alive from the baseline on can grow at every boundary, so they are
         // registered there. The target is idle since the snapshot, so the lengths belong to it.
+        // Losing them loses only number arrays, not the boundary.
         if self.boundaries == 0 {
-            collections::register_number_arrays(&session, CALL_TIMEOUT)
-                .await
-                .map_err(|e| describe_loss(&e, "finding arrays of numbers"))?;
+            let _ = collections::register_number_arrays(&session, CALL_TIMEOUT).await;
         }
         let lengths = collections::number_array_lengths(&session, CALL_TIMEOUT)
             .await
-            .map_err(|e| describe_loss(&e, "reading array lengths"))?;
+            .unwrap_or_default();
+
+        // Every await is behind us: the boundary is recorded whole or not at all, even if the
+        // hunt is cancelled (timeout) or the process goes away.
+        self.leaks.observe(&snapshot);
         self.collections.observe(&snapshot, &lengths);
         self.heap_used.push(heap_used);
         self.last = Some(snapshot);
@@ -148,7 +146,7 @@ impl Subject {
             if let Some(last) = self.last.as_ref().filter(|_| self.leaks.measured() >= 2) {
                 let analysis = tokio::task::block_in_place(|| Analysis::new(last));
                 leaks = self.leaks.leaks(last, &analysis);
-                if self.is_live() {
+                if self.is_live() && !self.stopped_early {
                     leaks.extend(self.collection_leaks(last, &analysis, &leaks).await);
                 }
                 crate::analyse::sort_leaks(&mut leaks);
@@ -205,6 +203,9 @@ impl Subject {
 
     /// The report for this heap, from what was measured (even if the hunt stopped early).
     pub async fn report(mut self, hunt_error: Option<&str>) -> ProcessReport {
+        // After a timeout or failure the target may be stuck: the report is built from what was
+        // measured, without asking it anything more.
+        self.stopped_early = hunt_error.is_some();
         if self.gone.is_none() && self.session.is_closed() {
             self.gone = Some("the process exited".to_owned());
         }
@@ -212,7 +213,17 @@ impl Subject {
         self.last = None;
         let error = if self.boundaries < 3 {
             // Too few snapshots to judge; say why instead of calling the heap clean.
-            self.gone.clone().or_else(|| hunt_error.map(str::to_owned))
+            Some(
+                self.gone
+                    .clone()
+                    .or_else(|| hunt_error.map(str::to_owned))
+                    .unwrap_or_else(|| {
+                        format!(
+                            "joined the hunt too late to be judged ({} snapshots; 3 are needed)",
+                            self.boundaries
+                        )
+                    }),
+            )
         } else {
             None
         };
@@ -250,8 +261,12 @@ impl Subject {
         if growing.is_empty() {
             return Vec::new();
         }
-        let explained: std::collections::HashSet<&str> =
-            object_leaks.iter().map(|l| l.name.as_str()).collect();
+        let explained: std::collections::HashSet<&str> = object_leaks
+            .iter()
+            .flat_map(|l| {
+                std::iter::once(l.name.as_str()).chain(l.includes.iter().map(String::as_str))
+            })
+            .collect();
         let index = snapshot::IdIndex::new(last);
         let mut leaks = Vec::new();
         for collection in growing {
@@ -277,7 +292,7 @@ impl Subject {
             let retained = analysis.retained_size(node);
             let per_entry = retained as f64 / collection.sizes[collection.sizes.len() - 1] as f64;
             leaks.push(Leak {
-                name: collection.kind.clone(),
+                name: collection.kind.to_owned(),
                 kind: "collection".to_owned(),
                 count: collection.sizes[1..].to_vec(),
                 self_bytes: collection.sizes[1..]
