@@ -40,6 +40,13 @@ fn write_app(dir: &Path, receipts: bool, gate: &str) -> PathBuf {
     scenario
 }
 
+/// `hunter run SCENARIO ARGS…`, with the usual time limit.
+fn hunt(scenario: &Path, args: &[&std::ffi::OsStr]) -> cli_support::Finished {
+    let mut all = vec!["run".as_ref(), scenario.as_os_str()];
+    all.extend_from_slice(args);
+    run_hunter(all, LIMIT)
+}
+
 fn read_json(path: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
@@ -59,10 +66,9 @@ fn every_report_file_tells_the_same_leak_and_out_keeps_snapshots_and_output() {
     let scenario = write_app(dir.path(), false, "");
     let files = dir.path().join("reports");
     let out = dir.path().join("out");
-    let run = run_hunter(
-        [
-            "run".as_ref(),
-            scenario.as_os_str(),
+    let run = hunt(
+        &scenario,
+        &[
             "--json".as_ref(),
             files.join("r.json").as_os_str(),
             "--junit".as_ref(),
@@ -72,7 +78,6 @@ fn every_report_file_tells_the_same_leak_and_out_keeps_snapshots_and_output() {
             "--out".as_ref(),
             out.as_os_str(),
         ],
-        LIMIT,
     );
     assert_eq!(run.code(), Some(1), "{}", run.describe());
 
@@ -123,40 +128,22 @@ fn a_baseline_passes_the_leaks_it_has_and_fails_a_new_one() {
     let dir = tempfile::tempdir().unwrap();
     let scenario = write_app(dir.path(), false, "");
     let baseline = dir.path().join("baseline.json");
-    let first = run_hunter(
-        [
-            "run".as_ref(),
-            scenario.as_os_str(),
-            "--json".as_ref(),
-            baseline.as_os_str(),
-        ],
-        LIMIT,
-    );
+    let first = hunt(&scenario, &["--json".as_ref(), baseline.as_os_str()]);
     assert_eq!(first.code(), Some(1), "{}", first.describe());
 
-    let same = run_hunter(
-        [
-            "run".as_ref(),
-            scenario.as_os_str(),
-            "--baseline".as_ref(),
-            baseline.as_os_str(),
-        ],
-        LIMIT,
-    );
+    let same = hunt(&scenario, &["--baseline".as_ref(), baseline.as_os_str()]);
     assert_eq!(same.code(), Some(0), "{}", same.describe());
 
     write_app(dir.path(), true, "");
     let json = dir.path().join("second.json");
-    let new_leak = run_hunter(
-        [
-            "run".as_ref(),
-            scenario.as_os_str(),
+    let new_leak = hunt(
+        &scenario,
+        &[
             "--baseline".as_ref(),
             baseline.as_os_str(),
             "--json".as_ref(),
             json.as_os_str(),
         ],
-        LIMIT,
     );
     assert_eq!(new_leak.code(), Some(1), "{}", new_leak.describe());
     assert_eq!(leak_names(&read_json(&json)), ["Ticket", "Receipt"]);
@@ -172,15 +159,7 @@ fn gate_ignore_and_threshold_report_the_leak_without_failing() {
         let dir = tempfile::tempdir().unwrap();
         let scenario = write_app(dir.path(), false, gate);
         let json = dir.path().join("r.json");
-        let run = run_hunter(
-            [
-                "run".as_ref(),
-                scenario.as_os_str(),
-                "--json".as_ref(),
-                json.as_os_str(),
-            ],
-            LIMIT,
-        );
+        let run = hunt(&scenario, &["--json".as_ref(), json.as_os_str()]);
         assert_eq!(run.code(), Some(0), "{gate}\n{}", run.describe());
         // Still reported: the gate decides what fails, not what is found.
         assert_eq!(leak_names(&read_json(&json)), ["Ticket"], "{gate}");
@@ -193,15 +172,7 @@ fn a_bad_baseline_is_bad_usage_before_anything_starts() {
     let scenario = write_app(dir.path(), false, "");
     let baseline = dir.path().join("baseline.json");
     std::fs::write(&baseline, "{ \"version\": 1, \"scenarios\": [ }").unwrap();
-    let run = run_hunter(
-        [
-            "run".as_ref(),
-            scenario.as_os_str(),
-            "--baseline".as_ref(),
-            baseline.as_os_str(),
-        ],
-        LIMIT,
-    );
+    let run = hunt(&scenario, &["--baseline".as_ref(), baseline.as_os_str()]);
     assert_eq!(run.code(), Some(2), "{}", run.describe());
     assert!(run.stderr.contains("baseline.json:1:"), "{}", run.stderr);
 }
@@ -211,10 +182,9 @@ fn numbers_pushed_into_an_array_empty_at_the_baseline_are_found_without_warmup()
     let scenario = cli_support::corpus_dir().join("leak-numbers-in-array");
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("r.json");
-    let run = run_hunter(
-        [
-            "run".as_ref(),
-            scenario.as_os_str(),
+    let run = hunt(
+        &scenario,
+        &[
             "--warmup".as_ref(),
             "0".as_ref(),
             "--iterations".as_ref(),
@@ -222,7 +192,6 @@ fn numbers_pushed_into_an_array_empty_at_the_baseline_are_found_without_warmup()
             "--json".as_ref(),
             json.as_os_str(),
         ],
-        LIMIT,
     );
     assert_eq!(run.code(), Some(1), "{}", run.describe());
     let report = read_json(&json);
@@ -258,15 +227,7 @@ fn a_failure_in_the_extra_allocation_tracking_iteration_keeps_the_verdict() {
     )
     .unwrap();
     let json = dir.path().join("r.json");
-    let run = run_hunter(
-        [
-            "run".as_ref(),
-            scenario.as_os_str(),
-            "--json".as_ref(),
-            json.as_os_str(),
-        ],
-        LIMIT,
-    );
+    let run = hunt(&scenario, &["--json".as_ref(), json.as_os_str()]);
     assert_eq!(run.code(), Some(1), "{}", run.describe());
     let report = read_json(&json);
     assert_eq!(report["scenarios"][0]["verdict"], "leak");
