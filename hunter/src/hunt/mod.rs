@@ -143,7 +143,7 @@ impl Hunt<'_> {
                 .map_err(|e| e.to_string())?;
             self.boundary(i as usize + 1, &arrivals_tx).await?;
         }
-        self.explain(&mut driver).await?;
+        self.explain(&mut driver).await;
         driver.teardown().await.map_err(|e| e.to_string())?;
         Ok(())
     }
@@ -153,7 +153,7 @@ impl Hunt<'_> {
     /// measured iterations run untracked, and only heaps that leak run one more iteration
     /// with tracking on (twice at most, when a group's new objects showed no stack the first
     /// time). A failure here loses the allocation sites, never the verdict.
-    async fn explain(&mut self, driver: &mut Driver) -> Result<(), String> {
+    async fn explain(&mut self, driver: &mut Driver) {
         for subject in self.subjects.iter_mut().filter(|s| s.is_live()) {
             subject.find_leaks().await;
         }
@@ -164,7 +164,7 @@ impl Hunt<'_> {
                 })
                 .collect();
             if unexplained.is_empty() {
-                return Ok(());
+                return;
             }
             if attempt == 0 {
                 progress(
@@ -189,7 +189,7 @@ impl Hunt<'_> {
                     self.scenario,
                     &format!("no allocation sites: the extra iteration failed: {e}"),
                 );
-                return Ok(());
+                return;
             }
             for n in tracking {
                 let subject = &mut self.subjects[n];
@@ -213,7 +213,6 @@ impl Hunt<'_> {
                 ),
             );
         }
-        Ok(())
     }
 
     /// Connects to the main process, which `wait_ready` saw announce itself. Children that
