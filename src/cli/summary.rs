@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
+use hunter::report::{format_bytes, write_atomically};
 use hunter::snapshot::{self, Analysis, ClassSummary, HeapSnapshot};
 
 use super::EXIT_USAGE;
@@ -45,7 +46,7 @@ pub fn run(args: SummaryArgs) -> ExitCode {
     if let Some(out) = &args.json {
         let document = to_json(&args.file, &snap, &classes);
         if let Err(error) = write_atomically(out, document.as_bytes()) {
-            eprintln!("hunter: cannot write {}: {error}", out.display());
+            eprintln!("hunter: {error}");
             return ExitCode::from(EXIT_USAGE);
         }
     }
@@ -90,7 +91,7 @@ fn print_table(
         file.display(),
         snap.node_count(),
         snap.edge_count(),
-        human_bytes(total),
+        format_bytes(total as f64),
         classes.len()
     );
     let _ = writeln!(
@@ -103,8 +104,8 @@ fn print_table(
         let _ = writeln!(
             out,
             "{:>12}  {:>12}  {:>10}  {}",
-            human_bytes(c.retained_bytes),
-            human_bytes(c.self_bytes),
+            format_bytes(c.retained_bytes as f64),
+            format_bytes(c.self_bytes as f64),
             c.count,
             name
         );
@@ -116,42 +117,4 @@ fn print_table(
             classes.len() - top
         );
     }
-}
-
-fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
-
-/// Writes a temporary file in the target's directory and renames it over the target, so no
-/// reader ever sees half a report.
-fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let mut temp = tempfile::Builder::new()
-        .prefix(".hunter-summary.")
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
-    temp.write_all(contents)?;
-    temp.as_file().sync_all()?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        temp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
-    }
-    temp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use clap::Args;
 use futures::StreamExt;
 use hunter::launch::{LaunchOptions, ProcessEvent, ProcessTree};
-use hunter::report::Role;
+use hunter::report::{format_bytes, format_signed_bytes, Role};
 use hunter::scenario::{Ready, Target};
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
@@ -460,8 +460,8 @@ fn live_line(one: &Watched) -> String {
         one.role.as_str(),
         one.id(),
         short_command(&one.command, 28),
-        bytes(last.used),
-        signed_bytes(last.used - first.used),
+        format_bytes(last.used),
+        format_signed_bytes(last.used - first.used),
     )
 }
 
@@ -531,7 +531,7 @@ fn render_summary(outcome: &Outcome, args: &WatchArgs) -> String {
     for one in &outcome.watched {
         let used: Vec<f64> = one.samples.iter().map(|s| s.used).collect();
         let trend = one.trend();
-        let show = |value: Option<f64>| value.map_or("-".to_string(), bytes);
+        let show = |value: Option<f64>| value.map_or("-".to_string(), format_bytes);
         text.push_str(&format!(
             "{:<6} {:<10} {:<28} {:>7} {:>10} {:>10} {:>10} {:>10} {:>12}",
             one.role.as_str(),
@@ -544,7 +544,7 @@ fn render_summary(outcome: &Outcome, args: &WatchArgs) -> String {
             show(used.iter().copied().reduce(f64::max)),
             trend.slope.map_or("-".to_string(), |slope| format!(
                 "{}/s",
-                signed_bytes(slope)
+                format_signed_bytes(slope)
             )),
         ));
         if trend.grows_steadily() {
@@ -566,7 +566,7 @@ fn render_summary(outcome: &Outcome, args: &WatchArgs) -> String {
             "\"grows steadily\": heap used rose along a straight line (R² > {MIN_R_SQUARED}, at \
              least {MIN_SAMPLES_FOR_TREND} samples, by {} or more). A hint, not a verdict: \
              `hunter run` with a scenario tells a leak from a warming cache.\n",
-            bytes(MIN_RISE_BYTES)
+            format_bytes(MIN_RISE_BYTES)
         ));
     }
     text
@@ -671,23 +671,6 @@ fn short_command(command: &[String], width: usize) -> String {
         let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
         cut.push('…');
         cut
-    }
-}
-
-fn bytes(value: f64) -> String {
-    const MIB: f64 = 1024.0 * 1024.0;
-    if value.abs() >= MIB {
-        format!("{:.1} MiB", value / MIB)
-    } else {
-        format!("{:.1} KiB", value / 1024.0)
-    }
-}
-
-fn signed_bytes(value: f64) -> String {
-    if value < 0.0 {
-        format!("-{}", bytes(-value))
-    } else {
-        format!("+{}", bytes(value))
     }
 }
 

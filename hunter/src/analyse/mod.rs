@@ -154,11 +154,6 @@ impl LeakTracker {
         self.censuses.clear();
     }
 
-    /// Whether a baseline has been recorded.
-    pub fn has_baseline(&self) -> bool {
-        self.baseline_max_id.is_some()
-    }
-
     /// How many measured snapshots have been observed since the baseline.
     pub fn measured(&self) -> usize {
         self.censuses.len()

@@ -19,7 +19,7 @@ use futures::StreamExt;
 use tokio::sync::mpsc;
 
 use crate::launch::{self, LaunchOptions, NodeProcess, ProcessEvent, ProcessTree};
-use crate::report::{Role, ScenarioReport, Verdict};
+use crate::report::{format_bytes, Role, ScenarioReport, Verdict};
 use crate::scenario::Scenario;
 use crate::workload::Driver;
 
@@ -347,8 +347,8 @@ impl Hunt<'_> {
                     &format!(
                         "  {}: heap {} · snapshot {}",
                         subject.identity.label(),
-                        human_bytes(stats.heap_used),
-                        human_bytes(stats.snapshot_bytes)
+                        format_bytes(stats.heap_used as f64),
+                        format_bytes(stats.snapshot_bytes as f64)
                     ),
                 ),
                 Err(reason) => {
@@ -471,19 +471,4 @@ async fn let_exiting_processes_go(session: &cdp::Session) {
 
 fn progress(scenario: &Scenario, message: &str) {
     eprintln!("hunter: [{}] {message}", scenario.name);
-}
-
-/// Bytes in the units a person reads: `512 B`, `1.5 KiB`, `12.3 MiB`.
-pub fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
-    if bytes < 1024 {
-        return format!("{bytes} B");
-    }
-    let mut value = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{value:.1} {}", UNITS[unit])
 }

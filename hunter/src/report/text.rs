@@ -5,7 +5,7 @@
 use super::model::{ProcessReport, Role};
 
 /// `512 B`, `3.1 KiB`, `12.0 MiB`, `1.20 GiB`.
-pub(crate) fn bytes(value: f64) -> String {
+pub fn bytes(value: f64) -> String {
     const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
     let magnitude = value.abs();
     if magnitude < 1024.0 {
@@ -25,7 +25,7 @@ pub(crate) fn bytes(value: f64) -> String {
 }
 
 /// Growth in bytes with an explicit sign: `+3.1 KiB`, `-200 B`, `+0 B`.
-pub(crate) fn signed_bytes(value: f64) -> String {
+pub fn signed_bytes(value: f64) -> String {
     if value < 0.0 {
         bytes(value)
     } else {

@@ -20,7 +20,7 @@ pub fn write_json(report: &Report, path: &Path) -> Result<(), ReportError> {
 /// Replaces `path` with `contents`: creates missing parent directories, writes a temporary file
 /// in the same directory, fsyncs it and renames it over `path`. On failure nothing is left
 /// behind and an existing file at `path` is untouched.
-pub(crate) fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), ReportError> {
+pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), ReportError> {
     let file_name = path
         .file_name()
         .ok_or_else(|| {
