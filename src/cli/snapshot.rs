@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Args;
+use hunter::scenario::io_reason;
 
 use super::{EXIT_INCOMPLETE, EXIT_USAGE};
 
@@ -184,15 +185,6 @@ async fn write_snapshot(session: &cdp::Session, output: &Path) -> Result<u64, Fa
     drop(file);
     temp.persist(output).map_err(|e| cannot_write(&e.error))?;
     Ok(written)
-}
-
-/// An I/O error's reason without the "(os error N)" and temporary-path noise.
-fn io_reason(error: &std::io::Error) -> String {
-    let text = error.to_string();
-    match text.find(" (os error ") {
-        Some(at) => text[..at].to_string(),
-        None => text,
-    }
 }
 
 /// The websocket URL of the first target of the inspector at `host_port`.

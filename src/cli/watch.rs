@@ -11,6 +11,7 @@ use clap::Args;
 use futures::StreamExt;
 use hunter::launch::{LaunchOptions, ProcessEvent, ProcessTree};
 use hunter::report::{format_bytes, format_signed_bytes, Role};
+use hunter::scenario::io_reason;
 use hunter::scenario::{Ready, Target};
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
@@ -628,15 +629,6 @@ fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile, String> {
         .prefix(".hunter-watch")
         .tempfile_in(dir)
         .map_err(|e| format!("cannot write {}: {}", path.display(), io_reason(&e)))
-}
-
-/// An I/O error's reason without the "(os error N)" and temporary-path noise.
-fn io_reason(error: &std::io::Error) -> String {
-    let text = error.to_string();
-    match text.find(" (os error ") {
-        Some(at) => text[..at].to_string(),
-        None => text,
-    }
 }
 
 fn write_json(
