@@ -11,8 +11,7 @@ use clap::Args;
 use futures::StreamExt;
 use hunter::launch::{LaunchOptions, ProcessEvent, ProcessTree};
 use hunter::report::{format_bytes, format_signed_bytes, Role};
-use hunter::scenario::io_reason;
-use hunter::scenario::{Ready, Target};
+use hunter::scenario::{io_reason, Ready, Target};
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -649,14 +648,7 @@ fn write_json(
 
 /// The command without the directories of its words, cut to `width` characters.
 fn short_command(command: &[String], width: usize) -> String {
-    let words: Vec<&str> = command
-        .iter()
-        .map(|word| match word.rsplit_once('/') {
-            Some((_, name)) if !name.is_empty() && !word.starts_with('-') => name,
-            _ => word.as_str(),
-        })
-        .collect();
-    let text = words.join(" ");
+    let text = hunter::report::short_command(command).join(" ");
     if text.chars().count() <= width {
         text
     } else {

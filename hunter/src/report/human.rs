@@ -88,7 +88,7 @@ fn render_process(
     let command_width = WIDTH
         .saturating_sub(2 + head.chars().count() + tail_plain.chars().count())
         .max(20);
-    let command = text::elide_end(&text::process_label(process), command_width);
+    let command = text::elide_end(&text::short_process_label(process), command_width);
     let _ = writeln!(
         out,
         "  {head}{command:<command_width$}  {}  {}",

@@ -24,5 +24,5 @@ pub use markdown::{render_markdown, write_markdown};
 pub use model::{
     Growth, Leak, ProcessReport, Report, Role, ScenarioReport, Verdict, REPORT_VERSION,
 };
-pub use text::{bytes as format_bytes, signed_bytes as format_signed_bytes};
+pub use text::{bytes as format_bytes, short_command, signed_bytes as format_signed_bytes};
 pub use write::{write_atomically, write_json};

@@ -77,9 +77,37 @@ pub(crate) fn command_line(argv: &[String]) -> String {
         .join(" ")
 }
 
+/// A command with each path cut to its file name (`node /srv/app/child.js` → `node child.js`):
+/// in a summary line the script's name is what tells processes apart, and a long directory
+/// would push it out of the column. Options (`--x=/a/b`) are kept whole.
+pub fn short_command(argv: &[String]) -> Vec<String> {
+    argv.iter()
+        .map(|word| match word.rsplit_once('/') {
+            Some((_, name)) if !name.is_empty() && !word.starts_with('-') => name.to_owned(),
+            _ => word.clone(),
+        })
+        .collect()
+}
+
 /// How a process is named to a reader: its command, and for a worker its script too.
 pub(crate) fn process_label(process: &ProcessReport) -> String {
-    let command = command_line(&process.command);
+    label(process, command_line(&process.command))
+}
+
+/// [`process_label`] with paths cut to file names, for the human summary's one line per process.
+pub(crate) fn short_process_label(process: &ProcessReport) -> String {
+    let label = label(process, command_line(&short_command(&process.command)));
+    let url = process
+        .url
+        .as_deref()
+        .map(|u| u.strip_prefix("file://").unwrap_or(u));
+    match url.and_then(|url| url.rsplit_once('/')) {
+        Some((dir, _)) if process.role == Role::Worker => label.replace(&format!("{dir}/"), ""),
+        _ => label,
+    }
+}
+
+fn label(process: &ProcessReport, command: String) -> String {
     match (
         process.role,
         process.title.as_deref(),
@@ -224,6 +252,28 @@ pub(crate) fn retainer_path(steps: &[String], width: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn short_labels_name_scripts_not_directories() {
+        let mut child = ProcessReport::new(
+            4250,
+            Role::Child,
+            ["node", "/srv/app/child.js", "--config=/etc/app.json"]
+                .map(String::from)
+                .to_vec(),
+            crate::report::Verdict::Clean,
+        );
+        assert_eq!(
+            short_process_label(&child),
+            "node child.js --config=/etc/app.json"
+        );
+        child.role = Role::Worker;
+        child.url = Some("file:///srv/app/render-worker.js".into());
+        assert_eq!(
+            short_process_label(&child),
+            "render-worker.js in node child.js --config=/etc/app.json"
+        );
+    }
+
     #[test]
     fn readable_steps_leave_out_v8_plumbing_but_keep_both_ends() {
         let steps: Vec<String> = [
