@@ -1,9 +1,10 @@
 //! [`Analysis`]: what DevTools computes once per snapshot — which edges retain, shallow sizes
 //! after DevTools' ownership transfer, distances from the roots (with the parent edge of each
-//! node on a shortest path), the dominator tree (iterative Lengauer–Tarjan, as DevTools runs it)
-//! and retained sizes.
+//! node on a shortest path), the dominator tree (iterative Semi-NCA, giving DevTools' tree) and
+//! retained sizes.
 
 use super::graph::{Shape, Speculation};
+use super::sizes::Sizes;
 use super::FastMap;
 use super::HeapSnapshot;
 use regex::Regex;
@@ -17,7 +18,7 @@ const NONE: u32 = u32::MAX;
 
 /// Everything computed over the whole graph once. Node ordinals as in [`HeapSnapshot`].
 pub struct Analysis {
-    shallow: Vec<u64>,
+    shallow: Sizes,
     distance: Vec<u32>,
     parent_edge: Vec<u32>,
     dominator: Vec<u32>,
@@ -66,7 +67,7 @@ impl Analysis {
     /// The node's shallow size as DevTools shows it: arrays and hidden objects owned by exactly
     /// one object are counted in that object's size and show 0 themselves.
     pub fn shallow_size(&self, n: u32) -> u64 {
-        self.shallow[n as usize]
+        self.shallow.get(n)
     }
     /// Size of everything the node keeps alive alone (its dominator subtree), shallow sizes.
     pub fn retained_size(&self, n: u32) -> u64 {
@@ -102,7 +103,7 @@ impl Analysis {
 /// it names classes, taken by [`Analysis::new`].
 pub(crate) struct Prepared {
     ephemerons: Ephemerons,
-    shallow: Vec<u64>,
+    shallow: Sizes,
     distance: Vec<u32>,
     parent_edge: Vec<u32>,
 }
@@ -319,7 +320,7 @@ fn bit(bits: &[u64], e: usize) -> bool {
 
 /// DevTools' `calculateShallowSizes`: arrays, hidden objects and external string data reachable
 /// from exactly one other object are charged to that object.
-fn shallow_sizes(s: &HeapSnapshot) -> Vec<u64> {
+fn shallow_sizes(s: &HeapSnapshot) -> Sizes {
     let mut sizes = s.self_size.clone();
     let has_user_roots = s
         .edge_range(s.root)
@@ -362,17 +363,16 @@ fn shallow_sizes(s: &HeapSnapshot) -> Vec<u64> {
             }
         }
     }
-    for v in 0..n {
-        let owner = owners[v];
-        if owner == UNVISITED || owner == MULTIPLE || owner == v as u32 {
+    for (v, &owner) in (0..n as u32).zip(&owners) {
+        if owner == UNVISITED || owner == MULTIPLE || owner == v {
             continue;
         }
         if s.is_type(owner, t.synthetic) || owner == s.root {
             continue;
         }
-        let moved = sizes[v];
-        sizes[v] = 0;
-        sizes[owner as usize] += moved;
+        let moved = sizes.get(v);
+        sizes.set(v, 0);
+        sizes.set(owner, sizes.get(owner) + moved);
     }
     sizes
 }
@@ -482,15 +482,20 @@ fn distances(s: &HeapSnapshot, ephemerons: &Ephemerons) -> (Vec<u32>, Vec<u32>) 
     (distance, parent)
 }
 
-/// DevTools' `calculateDominatorsAndRetainedSizes`: Lengauer–Tarjan with iterative DFS and
-/// path compression, orphans (only weak retainers) and leftover cycles hung off the root.
+/// DevTools' `calculateDominatorsAndRetainedSizes` semantics: the dominator tree over essential
+/// edges, with orphans (only weak retainers) and leftover cycles hung off the root. Computed by
+/// Semi-NCA (Georgiadis' variant of Lengauer–Tarjan: the same semidominators, then immediate
+/// dominators by walking up the DFS tree), which needs no buckets and so three fewer arrays per
+/// node. Dominators are unique, so the result is DevTools' own; the orphan and leftover rules
+/// give every such node the root's DFS number as parent, as DevTools' DFS does.
 /// Returns the immediate dominators and the DFS order (ordinals), which lists every node after
 /// its dominator.
 fn dominators(s: &Shape, essential: &[u64]) -> (Vec<u32>, Vec<u32>) {
     let node_count = s.node_count() as usize;
-    // Predecessors over essential edges only, as vertex numbers (ordinal + 1).
-    // Counts go one slot further than their list's start, so that the start slots can serve as
-    // fill cursors and end up as the next list's start (no second offsets array).
+    // Vertices are ordinal + 1, so that 0 can mean "none".
+    // Predecessors over essential edges only. Counts go one slot further than their list's
+    // start, so that the start slots can serve as fill cursors and end up as the next list's
+    // start (no second offsets array).
     let mut first_pred = vec![0u32; node_count + 2];
     for e in 0..s.edge_to.len() {
         if bit(essential, e) {
@@ -512,13 +517,14 @@ fn dominators(s: &Shape, essential: &[u64]) -> (Vec<u32>, Vec<u32>) {
     }
 
     let len = node_count + 1;
+    // DFS number of each vertex's DFS parent, by vertex.
     let mut parent = vec![0u32; len];
-    let mut ancestor = vec![0u32; len];
-    let mut vertex = vec![0u32; len];
-    let mut label = vec![0u32; len];
+    // By vertex: its DFS number until the vertex is processed, then its semidominator's number.
     let mut semi = vec![0u32; len];
-    // During the DFS `dom` holds each vertex's next edge to examine; it is reset afterwards.
-    let mut dom = vec![0u32; len];
+    // By DFS number: the vertex.
+    let mut vertex = vec![0u32; len];
+    // During the DFS: each vertex's next edge to examine. Afterwards: the link forest.
+    let mut ancestor = vec![0u32; len];
     let mut count = 0u32;
 
     let first_edge = &s.first_edge;
@@ -527,7 +533,6 @@ fn dominators(s: &Shape, essential: &[u64]) -> (Vec<u32>, Vec<u32>) {
                parent: &mut [u32],
                semi: &mut [u32],
                vertex: &mut [u32],
-               label: &mut [u32],
                next_edge: &mut [u32],
                count: &mut u32| {
         next_edge[root as usize] = first_edge[root as usize - 1];
@@ -538,9 +543,8 @@ fn dominators(s: &Shape, essential: &[u64]) -> (Vec<u32>, Vec<u32>) {
                 *count += 1;
                 semi[vi] = *count;
                 vertex[*count as usize] = v;
-                label[vi] = v;
             }
-            let mut v_next = parent[vi];
+            let mut v_next = vertex[parent[vi] as usize];
             let end = first_edge[vi];
             while next_edge[vi] < end {
                 let e = next_edge[vi] as usize;
@@ -550,7 +554,7 @@ fn dominators(s: &Shape, essential: &[u64]) -> (Vec<u32>, Vec<u32>) {
                 }
                 let w = edge_to[e] + 1;
                 if semi[w as usize] == 0 {
-                    parent[w as usize] = v;
+                    parent[w as usize] = semi[vi];
                     next_edge[w as usize] = first_edge[w as usize - 1];
                     v_next = w;
                     break;
@@ -566,22 +570,21 @@ fn dominators(s: &Shape, essential: &[u64]) -> (Vec<u32>, Vec<u32>) {
         &mut parent,
         &mut semi,
         &mut vertex,
-        &mut label,
-        &mut dom,
+        &mut ancestor,
         &mut count,
     );
+    // The root's DFS number is 1; orphans and leftovers get it as their parent.
     if (count as usize) < node_count {
         for v in 1..=node_count as u32 {
             let has_essential_retainer = first_pred[v as usize - 1] != first_pred[v as usize];
             if semi[v as usize] == 0 && !has_essential_retainer {
-                parent[v as usize] = r;
+                parent[v as usize] = 1;
                 dfs(
                     v,
                     &mut parent,
                     &mut semi,
                     &mut vertex,
-                    &mut label,
-                    &mut dom,
+                    &mut ancestor,
                     &mut count,
                 );
             }
@@ -590,85 +593,69 @@ fn dominators(s: &Shape, essential: &[u64]) -> (Vec<u32>, Vec<u32>) {
     if (count as usize) < node_count {
         for v in 1..=node_count as u32 {
             if semi[v as usize] == 0 {
-                parent[v as usize] = r;
+                parent[v as usize] = 1;
                 count += 1;
                 semi[v as usize] = count;
                 vertex[count as usize] = v;
-                label[v as usize] = v;
             }
         }
     }
-    dom.iter_mut().for_each(|d| *d = 0);
+    ancestor.iter_mut().for_each(|a| *a = 0);
+    let mut label: Vec<u32> = (0..len as u32).collect();
 
-    // Buckets as singly linked lists: bucket_head[v] → first w, bucket_next[w] → next.
-    let mut bucket_head = vec![0u32; len];
-    let mut bucket_next = vec![0u32; len];
+    // Semidominators, in reverse DFS order, with path-compressed EVAL over the link forest.
     let mut stack: Vec<u32> = Vec::new();
-    let mut compress = |v: u32, ancestor: &mut [u32], label: &mut [u32], semi: &[u32]| {
-        stack.clear();
-        let mut v = v;
-        while ancestor[ancestor[v as usize] as usize] != 0 {
-            stack.push(v);
-            v = ancestor[v as usize];
-        }
-        while let Some(w) = stack.pop() {
-            let w = w as usize;
-            let a = ancestor[w] as usize;
-            if semi[label[a] as usize] < semi[label[w] as usize] {
-                label[w] = label[a];
-            }
-            ancestor[w] = ancestor[a];
-        }
-    };
-    let mut evaluate = |v: u32, ancestor: &mut [u32], label: &mut [u32], semi: &[u32]| -> u32 {
-        if ancestor[v as usize] == 0 {
-            return v;
-        }
-        compress(v, ancestor, label, semi);
-        label[v as usize]
-    };
-
     for i in (2..=count as usize).rev() {
-        let w = vertex[i];
-        let wi = w as usize;
-        let (from, to) = (first_pred[wi - 1] as usize, first_pred[wi] as usize);
-        if from == to {
-            semi[wi] = semi[r as usize];
-        }
+        let w = vertex[i] as usize;
+        let (from, to) = (first_pred[w - 1] as usize, first_pred[w] as usize);
+        let mut best = if from == to { 1 } else { semi[w] };
         for &v in &preds[from..to] {
-            let u = evaluate(v, &mut ancestor, &mut label, &semi);
-            if semi[u as usize] < semi[wi] {
-                semi[wi] = semi[u as usize];
-            }
-        }
-        let b = vertex[semi[wi] as usize] as usize;
-        bucket_next[wi] = bucket_head[b];
-        bucket_head[b] = w;
-        ancestor[wi] = parent[wi];
-        let p = parent[wi] as usize;
-        let mut v = bucket_head[p];
-        while v != 0 {
-            let u = evaluate(v, &mut ancestor, &mut label, &semi);
-            dom[v as usize] = if semi[u as usize] < semi[v as usize] {
-                u
+            let u = if ancestor[v as usize] == 0 {
+                v
             } else {
-                parent[wi]
+                // Compress the path from v up to the forest root's child.
+                stack.clear();
+                let mut x = v;
+                while ancestor[ancestor[x as usize] as usize] != 0 {
+                    stack.push(x);
+                    x = ancestor[x as usize];
+                }
+                while let Some(y) = stack.pop() {
+                    let y = y as usize;
+                    let a = ancestor[y] as usize;
+                    if semi[label[a] as usize] < semi[label[y] as usize] {
+                        label[y] = label[a];
+                    }
+                    ancestor[y] = ancestor[a];
+                }
+                label[v as usize]
             };
-            v = bucket_next[v as usize];
+            best = best.min(semi[u as usize]);
         }
-        bucket_head[p] = 0;
+        semi[w] = best;
+        ancestor[w] = vertex[parent[w] as usize];
     }
-    drop((bucket_head, bucket_next, ancestor, label, preds, first_pred));
-    dom[0] = r;
-    dom[r as usize] = r;
+    drop((preds, first_pred));
+
+    // Immediate dominators by DFS number: the nearest ancestor in the DFS tree whose number is
+    // at most the semidominator's. `ancestor` is reused for them.
+    let mut idom = ancestor;
+    idom[1] = 1;
     for i in 2..=count as usize {
         let w = vertex[i] as usize;
-        if dom[w] != vertex[semi[w] as usize] {
-            dom[w] = dom[dom[w] as usize];
+        let mut d = parent[w];
+        while d > semi[w] {
+            d = idom[d as usize];
         }
+        idom[i] = d;
     }
-    let dominator: Vec<u32> = dom[1..].iter().map(|d| d.wrapping_sub(1)).collect();
-    drop(dom);
+    drop((parent, semi));
+    let mut dominator = label;
+    for i in 1..=count as usize {
+        dominator[vertex[i] as usize - 1] = vertex[idom[i] as usize] - 1;
+    }
+    dominator.truncate(node_count);
+    drop(idom);
     let mut order = vertex;
     order.truncate(count as usize + 1);
     order.remove(0);
@@ -677,8 +664,8 @@ fn dominators(s: &Shape, essential: &[u64]) -> (Vec<u32>, Vec<u32>) {
 }
 
 /// Sums shallow sizes up the dominator tree, visiting nodes in reverse DFS order.
-fn retained_sizes(sizes: &[u64], dominator: &[u32], order: &[u32]) -> Vec<u64> {
-    let mut retained = sizes.to_vec();
+fn retained_sizes(sizes: &Sizes, dominator: &[u32], order: &[u32]) -> Vec<u64> {
+    let mut retained: Vec<u64> = (0..sizes.len() as u32).map(|v| sizes.get(v)).collect();
     for &v in order.iter().skip(1).rev() {
         let d = dominator[v as usize] as usize;
         retained[d] += retained[v as usize];
@@ -688,7 +675,133 @@ fn retained_sizes(sizes: &[u64], dominator: &[u32], order: &[u32]) -> Vec<u64> {
 
 #[cfg(test)]
 mod tests {
-    use super::js_parse_int;
+    use super::{dominators, js_parse_int};
+    use crate::snapshot::graph::{Shape, Types};
+
+    /// Dominators by the textbook fixpoint (Dom(v) = {v} ∪ ⋂ Dom(preds)), under DevTools' rules:
+    /// nodes without retainers hang off the root, nodes still unreached get the root.
+    fn dominators_by_fixpoint(n: usize, edges: &[(u32, u32)], root: u32) -> Vec<u32> {
+        let mut preds: Vec<Vec<u32>> = vec![Vec::new(); n];
+        for &(from, to) in edges {
+            preds[to as usize].push(from);
+        }
+        for v in 0..n as u32 {
+            if v != root && preds[v as usize].is_empty() {
+                preds[v as usize].push(root);
+            }
+        }
+        let mut reached = vec![false; n];
+        reached[root as usize] = true;
+        loop {
+            let mut changed = false;
+            for v in 0..n {
+                if !reached[v] && preds[v].iter().any(|&p| reached[p as usize]) {
+                    reached[v] = true;
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        let all: Vec<bool> = vec![true; n];
+        let mut dom: Vec<Vec<bool>> = (0..n)
+            .map(|v| {
+                if v == root as usize {
+                    (0..n).map(|u| u == v).collect()
+                } else {
+                    all.clone()
+                }
+            })
+            .collect();
+        loop {
+            let mut changed = false;
+            for v in (0..n).filter(|&v| v != root as usize && reached[v]) {
+                let mut next = all.clone();
+                for &p in preds[v].iter().filter(|&&p| reached[p as usize]) {
+                    for u in 0..n {
+                        next[u] &= dom[p as usize][u];
+                    }
+                }
+                next[v] = true;
+                if next != dom[v] {
+                    dom[v] = next;
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        let size = |v: usize| dom[v].iter().filter(|&&b| b).count();
+        (0..n)
+            .map(|v| {
+                if v == root as usize || !reached[v] {
+                    return root;
+                }
+                (0..n)
+                    .filter(|&u| u != v && dom[v][u])
+                    .max_by_key(|&u| size(u))
+                    .unwrap_or(root as usize) as u32
+            })
+            .collect()
+    }
+
+    #[test]
+    fn dominators_agree_with_the_textbook_fixpoint_on_random_graphs() {
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut random = move |below: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % below
+        };
+        for round in 0..2000 {
+            let n = 2 + random(14) as usize;
+            let edge_count = random(3 * n as u64) as usize;
+            let mut edges: Vec<(u32, u32)> = (0..edge_count)
+                .map(|_| (random(n as u64) as u32, random(n as u64) as u32))
+                .collect();
+            edges.sort_by_key(|&(from, _)| from);
+            let mut first_edge = vec![0u32; n + 1];
+            for &(from, _) in &edges {
+                first_edge[from as usize + 1] += 1;
+            }
+            for i in 1..=n {
+                first_edge[i] += first_edge[i - 1];
+            }
+            let shape = Shape {
+                node_type: vec![0; n],
+                first_edge,
+                edge_type: vec![0; edges.len()],
+                edge_to: edges.iter().map(|&(_, to)| to).collect(),
+                types: Types::from_meta(&Default::default()),
+                root: 0,
+            };
+            // Self-loops are never essential (DevTools' rule); every other edge is.
+            let mut essential = vec![0u64; edges.len().div_ceil(64)];
+            for (e, &(from, to)) in edges.iter().enumerate() {
+                if from != to {
+                    essential[e >> 6] |= 1 << (e & 63);
+                }
+            }
+            let kept: Vec<(u32, u32)> = edges.iter().copied().filter(|(f, t)| f != t).collect();
+            let (dominator, order) = dominators(&shape, &essential);
+            assert_eq!(
+                dominator,
+                dominators_by_fixpoint(n, &kept, 0),
+                "round {round}: {n} nodes, edges {kept:?}"
+            );
+            let mut position = vec![usize::MAX; n];
+            for (i, &v) in order.iter().enumerate() {
+                position[v as usize] = i;
+            }
+            assert!(
+                (1..n).all(|v| position[dominator[v] as usize] < position[v]),
+                "round {round}: the order lists a node before its dominator"
+            );
+        }
+    }
 
     #[test]
     fn parse_int_follows_javascript() {

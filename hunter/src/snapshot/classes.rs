@@ -139,6 +139,40 @@ pub(crate) fn propagate_dom_state(s: &mut HeapSnapshot) {
     }
 }
 
+/// Per node, its class name as one `u32`, so that the per-node column is 4 bytes, not an
+/// enum's 8: a snapshot string's index as is, any other name as `u32::MAX - k` for its place
+/// `k` in a short list (DevTools' added names and inferred interfaces are a few hundred).
+struct PackedNames {
+    string_count: u32,
+    others: Vec<NameId>,
+    other_index: FastMap<NameId, u32>,
+}
+
+impl PackedNames {
+    fn pack(&mut self, id: NameId) -> u32 {
+        match id {
+            NameId::Raw(i) => i,
+            _ => {
+                let k = *self.other_index.entry(id).or_insert_with(|| {
+                    self.others.push(id);
+                    (self.others.len() - 1) as u32
+                });
+                // Past u32::MAX - string_count the two ranges would meet; no real snapshot has
+                // billions of strings plus names (they would not fit the u32 node columns).
+                debug_assert!(u32::MAX - k >= self.string_count);
+                u32::MAX - k
+            }
+        }
+    }
+    fn unpack(&self, packed: u32) -> NameId {
+        if packed < self.string_count {
+            NameId::Raw(packed)
+        } else {
+            self.others[(u32::MAX - packed) as usize]
+        }
+    }
+}
+
 /// Assigns every node its class. Returns (class per node, class table).
 pub(crate) fn assign(s: &HeapSnapshot) -> (Vec<u32>, Vec<Class>) {
     let n = s.node_count() as usize;
@@ -159,7 +193,13 @@ pub(crate) fn assign(s: &HeapSnapshot) -> (Vec<u32>, Vec<Class>) {
     let function = add("Function".into());
     let regexp = add("RegExp".into());
     let mut by_type: Vec<Option<NameId>> = vec![None; s.node_types.len()];
-    let mut names: Vec<NameId> = Vec::with_capacity(n);
+    let mut packed = PackedNames {
+        string_count: s.strings.len() as u32,
+        others: Vec::new(),
+        other_index: FastMap::default(),
+    };
+    // The names, then (overwritten in place) the classes.
+    let mut column: Vec<u32> = Vec::with_capacity(n);
     for v in 0..n {
         let ty = s.shape.node_type[v];
         let id = if ty == t.hidden {
@@ -196,10 +236,12 @@ pub(crate) fn assign(s: &HeapSnapshot) -> (Vec<u32>, Vec<Class>) {
                 }
             }
         };
-        names.push(id);
+        column.push(packed.pack(id));
     }
     let interfaces = infer_interfaces(s);
-    apply_interfaces(s, &interfaces, &mut names);
+    apply_interfaces(s, &interfaces, |v, interface| {
+        column[v as usize] = packed.pack(NameId::Interface(interface));
+    });
 
     let text = |id: NameId| -> &str {
         match id {
@@ -209,19 +251,19 @@ pub(crate) fn assign(s: &HeapSnapshot) -> (Vec<u32>, Vec<Class>) {
         }
     };
     let mut classes: Vec<Class> = Vec::new();
-    let mut class_of = Vec::with_capacity(n);
     let mut by_raw = vec![NONE; s.strings.len()];
     let mut by_other: FastMap<NameId, u32> = FastMap::default();
     let mut by_location: FastMap<(Location, NameId), u32> = FastMap::default();
     // DevTools keys located classes by text; equal texts of different origin are one class.
     let mut by_location_text: FastMap<(Location, String), u32> = FastMap::default();
-    let locations = &s.locations;
-    let mut cursor = 0;
-    for (v, &id) in names.iter().enumerate() {
-        while cursor < locations.len() && (locations[cursor].0 as usize) < v {
-            cursor += 1;
-        }
-        let location = match locations.get(cursor) {
+    let mut locations = s.locations.iter().peekable();
+    for (v, slot) in column.iter_mut().enumerate() {
+        let id = packed.unpack(*slot);
+        while locations
+            .next_if(|&(node, _)| (node as usize) < v)
+            .is_some()
+        {}
+        let location = match locations.peek() {
             Some(&(node, location)) if node as usize == v && s.shape.node_type[v] == t.object => {
                 Some(location)
             }
@@ -264,9 +306,9 @@ pub(crate) fn assign(s: &HeapSnapshot) -> (Vec<u32>, Vec<Class>) {
                 (classes.len() - 1) as u32
             })
         };
-        class_of.push(class);
+        *slot = class;
     }
-    (class_of, classes)
+    (column, classes)
 }
 
 fn is_plain_object(s: &HeapSnapshot, v: u32) -> bool {
@@ -373,7 +415,8 @@ struct TreeNode {
 }
 
 /// DevTools' `applyInterfaceDefinitions`: renames plain objects after the best-matching interface.
-fn apply_interfaces(s: &HeapSnapshot, interfaces: &[Interface], names: &mut [NameId]) {
+/// `rename(node, interface index)` is called for each renamed object.
+fn apply_interfaces(s: &HeapSnapshot, interfaces: &[Interface], mut rename: impl FnMut(u32, u32)) {
     if interfaces.is_empty() {
         return;
     }
@@ -452,7 +495,7 @@ fn apply_interfaces(s: &HeapSnapshot, interfaces: &[Interface], names: &mut [Nam
             std::mem::swap(&mut states, &mut next_states);
         }
         if best.index != usize::MAX {
-            names[v as usize] = NameId::Interface(best.index as u32);
+            rename(v, best.index as u32);
         }
     }
 }

@@ -4,6 +4,7 @@
 
 use super::classes;
 use super::meta::Meta;
+use super::sizes::Sizes;
 use super::Error;
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -76,7 +77,7 @@ pub(crate) struct Parts {
     pub speculation: Option<JoinHandle<Speculation>>,
     pub node_name: Vec<u32>,
     pub node_id: Vec<u32>,
-    pub self_size: Vec<u64>,
+    pub self_size: Sizes,
     pub trace_node_id: Vec<u32>,
     pub detachedness: Vec<u8>,
     pub edge_name: Vec<u32>,
@@ -201,13 +202,12 @@ pub struct HeapSnapshot {
     pub(crate) prepared: Mutex<Option<super::analysis::Prepared>>,
     pub(crate) node_name: Vec<u32>,
     pub(crate) node_id: Vec<u32>,
-    pub(crate) self_size: Vec<u64>,
+    pub(crate) self_size: Sizes,
     trace_node_id: Vec<u32>,
     pub(crate) detachedness: Vec<u8>,
     pub(crate) edge_name: Vec<u32>,
     pub(crate) strings: Strings,
-    /// (node ordinal, location), sorted by node ordinal, one per node.
-    pub(crate) locations: Vec<(u32, Location)>,
+    pub(crate) locations: Locations,
     trace_function_info_fields: Vec<String>,
     trace_function_infos: Vec<u32>,
     trace_tree: Vec<TraceNode>,
@@ -268,7 +268,7 @@ impl HeapSnapshot {
         }
         let root = (meta.root_index / node_field_count) as u32;
         clock.lap("checked names");
-        let locations = build_locations(&meta, &p.locations, node_field_count, node_count, end)?;
+        let locations = build_locations(&meta, p.locations, node_field_count, node_count, end)?;
         clock.lap("locations");
         let types = Types::from_meta(&meta);
         if p.shape.root != root {
@@ -350,7 +350,7 @@ impl HeapSnapshot {
     /// The shallow size V8 reported. DevTools reassigns the size of arrays and hidden objects
     /// owned by one object to that owner; see [`super::Analysis::shallow_size`].
     pub fn self_size(&self, n: u32) -> u64 {
-        self.self_size[n as usize]
+        self.self_size.get(n)
     }
     /// DevTools' class name (the Summary view's constructor column): `Session`, `Map`,
     /// `Function`, `(string)`, `(array)`, `(system)`, `(compiled code)`, `{a, b}`, …
@@ -405,10 +405,7 @@ impl HeapSnapshot {
     }
     /// Where the object's constructor or the function is defined, when V8 recorded it.
     pub fn location(&self, n: u32) -> Option<Location> {
-        self.locations
-            .binary_search_by_key(&n, |&(node, _)| node)
-            .ok()
-            .map(|i| self.locations[i].1)
+        self.locations.get(n)
     }
     /// The allocation trace node id (0 when allocation tracking was off).
     pub fn trace_node_id(&self, n: u32) -> u32 {
@@ -495,16 +492,42 @@ impl HeapSnapshot {
     }
 }
 
+/// The constructor and function locations: per located node, an index into the distinct
+/// places. Millions of objects share a few thousand constructors, so this takes 8 bytes per
+/// located node instead of 16.
+#[derive(Default)]
+pub(crate) struct Locations {
+    /// (node ordinal, index in `places`), sorted by node ordinal, one per node.
+    by_node: Vec<(u32, u32)>,
+    places: Vec<Location>,
+}
+
+impl Locations {
+    pub fn get(&self, n: u32) -> Option<Location> {
+        self.by_node
+            .binary_search_by_key(&n, |&(node, _)| node)
+            .ok()
+            .map(|i| self.places[self.by_node[i].1 as usize])
+    }
+    /// (node ordinal, location) in node order.
+    pub fn iter(&self) -> impl Iterator<Item = (u32, Location)> + '_ {
+        self.by_node
+            .iter()
+            .map(|&(node, place)| (node, self.places[place as usize]))
+    }
+}
+
+/// Checks and compacts V8's `locations` array; the raw array is freed here.
 fn build_locations(
     meta: &Meta,
-    raw: &[u32],
+    raw: Vec<u32>,
     node_field_count: u64,
     node_count: usize,
     end: u64,
-) -> Result<Vec<(u32, Location)>, Error> {
+) -> Result<Locations, Error> {
     let fields = &meta.location_fields;
     if fields.is_empty() || raw.is_empty() {
-        return Ok(Vec::new());
+        return Ok(Locations::default());
     }
     let field = |name: &str| {
         fields.iter().position(|f| f == name).ok_or_else(|| {
@@ -527,7 +550,9 @@ fn build_locations(
             "\"locations\" length is not a multiple of location_fields",
         ));
     }
-    let mut out = Vec::with_capacity(raw.len() / width);
+    let mut out: Vec<(u32, u32)> = Vec::with_capacity(raw.len() / width);
+    let mut places: Vec<Location> = Vec::new();
+    let mut place_of: super::FastMap<Location, u32> = super::FastMap::default();
     for entry in raw.chunks_exact(width) {
         let index = entry[object] as u64;
         if !index.is_multiple_of(node_field_count) || index / node_field_count >= node_count as u64
@@ -542,8 +567,13 @@ fn build_locations(
             line: entry[line],
             column: entry[column],
         };
-        out.push(((index / node_field_count) as u32, location));
+        let place = *place_of.entry(location).or_insert_with(|| {
+            places.push(location);
+            (places.len() - 1) as u32
+        });
+        out.push(((index / node_field_count) as u32, place));
     }
+    drop(raw);
     // V8 writes them in node order; otherwise sort, keeping (as DevTools does) the last location
     // given for a node.
     if !out.windows(2).all(|w| w[0].0 < w[1].0) {
@@ -551,7 +581,10 @@ fn build_locations(
         out.sort_by_key(|&(node, _)| node);
         out.dedup_by_key(|&mut (node, _)| node);
     }
-    Ok(out)
+    Ok(Locations {
+        by_node: out,
+        places,
+    })
 }
 
 impl fmt::Debug for HeapSnapshot {

@@ -5,7 +5,7 @@ use super::Error;
 use serde_json::Value;
 
 /// What `snapshot` says about the arrays that follow it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Meta {
     pub node_fields: Vec<String>,
     pub node_types: Vec<String>,

@@ -28,6 +28,7 @@ mod meta;
 mod parser;
 mod paths;
 mod read;
+mod sizes;
 mod summary;
 
 pub use analysis::{Analysis, BASE_SYSTEM_DISTANCE, NO_DISTANCE};

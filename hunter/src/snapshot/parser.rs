@@ -5,6 +5,7 @@
 
 use super::graph::{Parts, Shape, Speculation, TraceNode, Types};
 use super::meta::Meta;
+use super::sizes::Sizes;
 use super::{Error, HeapSnapshot};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -1147,7 +1148,7 @@ pub(crate) struct Builder {
     node_type: Vec<u8>,
     node_name: Vec<u32>,
     node_id: Vec<u32>,
-    self_size: Vec<u64>,
+    self_size: Sizes,
     first_edge: Vec<u32>,
     trace_node_id: Vec<u32>,
     detachedness: Vec<u8>,
