@@ -472,6 +472,40 @@ impl Parser {
         }
     }
 
+    /// The declared layout, once the `snapshot` object has been read.
+    pub(crate) fn meta(&self) -> Option<&Meta> {
+        self.b.meta.as_ref()
+    }
+
+    /// Takes edges another thread parsed from `run.start()` on, as if they had been fed here.
+    /// Only when this parser stopped exactly there, between two edges of the `edges` array,
+    /// with every declared node read; otherwise returns false and changes nothing, and the
+    /// caller feeds those bytes itself. After a splice, [`Self::bytes_fed`] is where the run
+    /// stopped: feeding resumes there.
+    pub(crate) fn splice_edges(&mut self, run: EdgeRun) -> bool {
+        let at_boundary = !self.failed
+            && self.pos == run.start
+            && self.state == State::Ints
+            && self.current_key == Key::Edges
+            && self.ints.is_clean()
+            && self.ints.after_comma
+            && self.b.edge_field == 0
+            && self.b.shape.is_none()
+            && Some(self.b.nodes_committed as u64)
+                == self.b.meta.as_ref().and_then(|m| m.node_count)
+            && run.b.node_roles == self.b.node_roles
+            && run.b.edge_roles == self.b.edge_roles
+            && run.b.edge_type_count == self.b.edge_type_count;
+        if !at_boundary {
+            return false;
+        }
+        self.b.edge_type.extend_from_slice(&run.b.edge_type);
+        self.b.edge_name.extend_from_slice(&run.b.edge_name);
+        self.b.edge_to.extend_from_slice(&run.b.edge_to);
+        self.pos = run.end;
+        true
+    }
+
     fn start_value(&mut self, b: u8, at: u64) -> Result<(), Error> {
         let key = self.current_key;
         let need_open = |b: u8| -> Result<(), Error> {
@@ -1642,6 +1676,46 @@ impl Builder {
             string_bytes: self.strings.bytes,
             string_ends: self.strings.ends,
         })
+    }
+}
+
+/// A stretch of the `edges` array parsed apart from the main parse (by a second thread reading
+/// the middle of a file), with the same checks as the main parse's fast path. After the splice, the main parse
+/// resumes where the run stopped. It takes whole
+/// edges only and stops at the first one it cannot take (the last edge, before `]`, or anything
+/// unusual), which the main parse then reads itself, naming any error.
+pub(crate) struct EdgeRun {
+    start: u64,
+    end: u64,
+    b: Builder,
+}
+
+impl EdgeRun {
+    /// A run starting at byte `start`, which must begin an edge, with room for about
+    /// `expected_edges`. None when the layout does not declare its node count (edge targets
+    /// could not be checked).
+    pub(crate) fn new(meta: Meta, start: u64, expected_edges: usize) -> Option<Self> {
+        let nodes = u32::try_from(meta.node_count?).ok()?;
+        let mut b = Builder::default();
+        b.set_meta(meta, 0).ok()?;
+        let capacity = expected_edges.min(PREALLOC_LIMIT as usize);
+        b.edge_type.reserve_exact(capacity);
+        b.edge_name.reserve_exact(capacity);
+        b.edge_to.reserve_exact(capacity);
+        b.nodes_committed = nodes;
+        Some(Self {
+            start,
+            end: start,
+            b,
+        })
+    }
+    /// Parses the whole edges at the start of `data` (which begins at [`Self::end`]); returns
+    /// the bytes taken. Fewer than `data.len()` means the run stopped, or needs more bytes to
+    /// finish an edge.
+    pub(crate) fn feed(&mut self, data: &[u8]) -> usize {
+        let used = self.b.fast_edges(data);
+        self.end += used as u64;
+        used
     }
 }
 

@@ -456,3 +456,91 @@ fn unordered_and_repeated_locations_keep_the_last_per_node() {
     );
     assert_eq!(s.class_key_string(s.class_key(3)), "2,3,4,Map");
 }
+
+/// A V8-layout snapshot (one record per line) of `nodes` objects with `edges_per_node` property
+/// edges each, big enough for the file reader to cut its edges in two.
+fn synthetic_snapshot(nodes: u64, edges_per_node: u64) -> String {
+    let mut text = String::from(concat!(
+        r#"{"snapshot":{"meta":{"node_fields":["type","name","id","self_size","edge_count","trace_node_id","detachedness"],"#,
+        r#""node_types":[["hidden","array","string","object","code","closure","regexp","number","native","synthetic"],"string","number","number","number","number","number"],"#,
+        r#""edge_fields":["type","name_or_index","to_node"],"#,
+        r#""edge_types":[["context","element","property","internal","hidden","shortcut","weak"],"string_or_number","node"],"#,
+        r#""location_fields":["object_index","script_id","line","column"]},"#,
+    ));
+    text += &format!(
+        "\"node_count\":{nodes},\"edge_count\":{}}},\n\"nodes\":[",
+        nodes * edges_per_node
+    );
+    for i in 0..nodes {
+        let (kind, name) = if i == 0 { (9, 0) } else { (3, 1 + i % 3) };
+        let sep = if i == 0 { "" } else { "\n," };
+        text += &format!(
+            "{sep}{kind},{name},{},{},{edges_per_node},0,0",
+            2 * i + 1,
+            16 + i % 7 * 8
+        );
+    }
+    text += "],\n\"edges\":[";
+    for i in 0..nodes {
+        for j in 0..edges_per_node {
+            let sep = if i == 0 && j == 0 { "" } else { "\n," };
+            let to = (i * 7919 + j * 104_729 + 1) % nodes;
+            text += &format!("{sep}2,{},{}", 4 + j % 2, to * 7);
+        }
+    }
+    text += "],\n\"locations\":[],\n\"strings\":[\"\",\"A\",\"B\",\"C\",\"p\",\"q\"]}";
+    text
+}
+
+fn read_cut_in_two(text: &str) -> Result<(HeapSnapshot, bool), Error> {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    std::io::Write::write_all(&mut file, text.as_bytes()).unwrap();
+    let limits = read::SplitLimits {
+        min_file: 0,
+        min_run: 64 << 10,
+    };
+    read::read_file_with(file.path(), limits)
+}
+
+#[test]
+fn a_large_file_read_with_its_edges_cut_in_two_parses_the_same() {
+    let text = synthetic_snapshot(60_000, 5);
+    assert!(text.len() > 3 << 20);
+    let (cut, spliced) = read_cut_in_two(&text).unwrap();
+    assert!(
+        spliced,
+        "the reader should have parsed the back half of the edges apart"
+    );
+    let whole = parse(text.as_bytes()).unwrap();
+    assert_eq!((cut.node_count(), cut.edge_count()), (60_000, 300_000));
+    assert_eq!(fingerprint(&cut), fingerprint(&whole));
+}
+
+#[test]
+fn errors_past_the_cut_are_reported_as_by_a_sequential_parse() {
+    let text = synthetic_snapshot(60_000, 5);
+    let late_edge = text.rfind("\n,2,5,").unwrap() - 300_000;
+    let line = late_edge + text[late_edge..].find("\n,").unwrap() + 2;
+    let end = line + text[line..].find('\n').unwrap();
+    let cases = [
+        // A target that is not a node's first field.
+        format!("{}2,4,15{}", &text[..line], &text[end..]),
+        // An edge type meta does not declare.
+        format!("{}9,4,14{}", &text[..line], &text[end..]),
+        // Two edges on one line: the cut no longer falls between edges the same way.
+        text[..line - 2].to_owned() + "," + &text[line..],
+        // Cut off in the middle of the edges.
+        text[..text.len() / 2].to_owned(),
+    ];
+    for (k, bad) in cases.iter().enumerate() {
+        let expected = parse(bad.as_bytes()).map(|s| fingerprint(&s));
+        let got = read_cut_in_two(bad).map(|(s, _)| fingerprint(&s));
+        match (expected, got) {
+            (Err(expected), Err(got)) => {
+                assert_eq!(got.to_string(), expected.to_string(), "case {k}")
+            }
+            (Ok(expected), Ok(got)) => assert_eq!(got, expected, "case {k}"),
+            (expected, got) => panic!("case {k}: sequential {expected:?}, cut in two {got:?}"),
+        }
+    }
+}
