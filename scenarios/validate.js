@@ -19,6 +19,7 @@ const fs = require('fs');
 const path = require('path');
 
 if (process.env.HUNTER_VALIDATE_DIR && require.main !== module) {
+  keepDriverInChildEnvironments(process.env.HUNTER_VALIDATE_DIR);
   runDriver(process.env.HUNTER_VALIDATE_DIR);
 } else if (require.main === module) {
   main().catch((err) => {
@@ -29,6 +30,24 @@ if (process.env.HUNTER_VALIDATE_DIR && require.main !== module) {
 
 // ---------------------------------------------------------------------------------------------
 // The driver, inside the target's processes.
+
+// As hunter's agent does: a child spawned with an environment of its own gets the driver's
+// variables back, so that it is measured too.
+function keepDriverInChildEnvironments(dir) {
+  const { ChildProcess } = require('child_process');
+  const original = ChildProcess.prototype.spawn;
+  const nodeOptions = `--require ${__filename} --expose-gc`;
+  ChildProcess.prototype.spawn = function spawn(options) {
+    const pairs = options && options.envPairs;
+    if (Array.isArray(pairs) && !pairs.some((p) => p.startsWith('HUNTER_VALIDATE_DIR='))) {
+      pairs.push(`HUNTER_VALIDATE_DIR=${dir}`);
+      const at = pairs.findIndex((p) => p.startsWith('NODE_OPTIONS='));
+      if (at < 0) pairs.push(`NODE_OPTIONS=${nodeOptions}`);
+      else pairs[at] = `${pairs[at]} ${nodeOptions}`;
+    }
+    return original.apply(this, arguments);
+  };
+}
 
 function runDriver(dir) {
   const v8 = require('v8');

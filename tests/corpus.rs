@@ -95,6 +95,7 @@ corpus! {
     leak_promise_resolvers => "leak-promise-resolvers",
     leak_token_in_churn => "leak-token-in-churn",
     tree_child_exits_midway => "tree-child-exits-midway",
+    tree_child_own_env_leak => "tree-child-own-env-leak",
     tree_cluster_leak => "tree-cluster-leak",
     tree_fork_child_leak => "tree-fork-child-leak",
     tree_npm_run_leak => "tree-npm-run-leak",

@@ -8,6 +8,7 @@
   try {
     const socketPath = process.env.HUNTER_AGENT_SOCKET;
     if (!socketPath) return;
+    keepHunterInChildEnvironments(socketPath);
     // Worker threads run preloads too; they are hunted through their parent's inspector.
     if (!require('worker_threads').isMainThread) return;
     const inspector = require('inspector');
@@ -46,5 +47,42 @@
     // Never read: hunter sends nothing. The open connection is the "still alive" signal.
   } catch (_) {
     // The agent must never change the behaviour of the program it is loaded into.
+  }
+
+  // A child started with an `env` of its own (`spawn(cmd, args, { env: { PATH } })`) would not
+  // inherit NODE_OPTIONS, so it would run without an inspector and without this agent, and
+  // hunter would never see it. Every asynchronous spawn (spawn, fork, exec, execFile, cluster)
+  // ends in ChildProcess.prototype.spawn with the environment as `envPairs`; put hunter's two
+  // variables back there. Synchronous spawns block the parent until the child exits, so there
+  // is nothing to hunt in them.
+  function keepHunterInChildEnvironments(socketPath) {
+    const { ChildProcess } = require('child_process');
+    const original = ChildProcess.prototype.spawn;
+    if (typeof original !== 'function' || original.hunterAgent) return;
+    // Only hunter's flags: the user's own NODE_OPTIONS did not reach this child before either.
+    const agentFlags = `--inspect=127.0.0.1:0 --require ${quoteOption(__filename)}`;
+    function spawn(options) {
+      try {
+        const pairs = options && options.envPairs;
+        if (Array.isArray(pairs)) {
+          const at = (name) => pairs.findIndex((p) => typeof p === 'string' && p.startsWith(`${name}=`));
+          if (at('HUNTER_AGENT_SOCKET') < 0) pairs.push(`HUNTER_AGENT_SOCKET=${socketPath}`);
+          const nodeOptions = at('NODE_OPTIONS');
+          if (nodeOptions < 0) {
+            pairs.push(`NODE_OPTIONS=${agentFlags}`);
+          } else if (!pairs[nodeOptions].includes(__filename)) {
+            pairs[nodeOptions] = `${pairs[nodeOptions]} ${agentFlags}`;
+          }
+        }
+      } catch (_) { /* spawn exactly as asked */ }
+      return original.apply(this, arguments);
+    }
+    spawn.hunterAgent = true;
+    ChildProcess.prototype.spawn = spawn;
+  }
+
+  // NODE_OPTIONS quoting: double quotes, with backslash escapes inside.
+  function quoteOption(word) {
+    return /[\s"\\]/.test(word) ? `"${word.replace(/["\\]/g, '\\$&')}"` : word;
   }
 })();

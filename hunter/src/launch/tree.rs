@@ -514,8 +514,8 @@ impl ProcessTree {
             }
             _ => Placeholders::new(),
         };
-        let what = "no Node process announced itself (is target.command a Node program? a child \
-                    started with its own `env` loses NODE_OPTIONS and cannot be found)";
+        let what = "no Node process announced itself (is target.command a Node program, or does \
+                    it start Node with a cleared environment?)";
         self.wait_for(&mut changes, deadline, timeout, what, |state| state.main)
             .await?;
         match &ready {
