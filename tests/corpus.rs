@@ -94,6 +94,7 @@ corpus! {
     leak_numbers_in_array => "leak-numbers-in-array",
     leak_promise_resolvers => "leak-promise-resolvers",
     leak_token_in_churn => "leak-token-in-churn",
+    leak_seen_ids_set => "leak-seen-ids-set",
     tree_child_exits_midway => "tree-child-exits-midway",
     tree_child_own_env_leak => "tree-child-own-env-leak",
     tree_cluster_leak => "tree-cluster-leak",

@@ -2,9 +2,9 @@
 //! measured iteration, even when no new object shows up by count.
 //!
 //! Most sizes are read from the snapshot itself: a Map's or Set's hash table has an edge per
-//! key and value, an array of objects an element edge per element. An array of small integers
-//! or doubles has neither (its elements live unboxed in one backing store that V8 grows in
-//! steps), so the hunt reads the lengths of those in the target (see `hunt::collections`).
+//! key and value, an array of objects an element edge per element. Numbers have no edges
+//! (small integers and doubles are stored unboxed), so for Arrays, Maps and Sets holding only
+//! numbers the hunt reads the sizes in the target (see `hunt::collections`).
 
 use std::collections::HashMap;
 
@@ -19,8 +19,8 @@ pub const MIN_ENTRIES: u64 = 8;
 pub enum CollectionId {
     /// By its heap snapshot id (sizes read from snapshots).
     Heap(u64),
-    /// By its index in the target's registry of arrays of numbers (lengths read in the target).
-    NumberArray(u64),
+    /// By its index in the target's registry of collections of numbers (sizes read there).
+    Registered(u64),
 }
 
 /// A collection that grew in every measured iteration.
@@ -50,9 +50,9 @@ impl CollectionTracker {
         CollectionTracker::default()
     }
 
-    /// Records one boundary: the sizes the snapshot shows, and the lengths of the arrays of
-    /// numbers read in the target (registry index, length). The first call is the baseline.
-    pub fn observe(&mut self, snapshot: &HeapSnapshot, number_arrays: &[(u64, u64)]) {
+    /// Records one boundary: the sizes the snapshot shows, and the sizes of the collections of
+    /// numbers read in the target (registry index, kind, size). The first call is the baseline.
+    pub fn observe(&mut self, snapshot: &HeapSnapshot, registered: &[(u64, &'static str, u64)]) {
         let mut seen: Vec<(CollectionId, &'static str, u64)> = Vec::new();
         for node in 0..snapshot.node_count() {
             if snapshot.node_type_name(node) != "object" {
@@ -77,9 +77,9 @@ impl CollectionTracker {
             }
         }
         seen.extend(
-            number_arrays
+            registered
                 .iter()
-                .map(|&(index, length)| (CollectionId::NumberArray(index), "Array", length)),
+                .map(|&(index, kind, size)| (CollectionId::Registered(index), kind, size)),
         );
 
         let baseline = self.boundaries == 0;

@@ -51,6 +51,8 @@ pub struct Subject {
     pub session: Session,
     leaks: LeakTracker,
     collections: CollectionTracker,
+    /// Kind (`Array`, `Map`, `Set`) of each collection of numbers registered in the target.
+    registered_kinds: Vec<&'static str>,
     heap_used: Vec<u64>,
     /// The newest snapshot; only the last one is analysed in full.
     last: Option<HeapSnapshot>,
@@ -77,6 +79,7 @@ impl Subject {
             session,
             leaks: LeakTracker::new(),
             collections: CollectionTracker::new(),
+            registered_kinds: Vec::new(),
             heap_used: Vec::new(),
             last: None,
             boundaries: 0,
@@ -115,20 +118,28 @@ impl Subject {
             .unwrap_or(0.0) as u64;
 
         let (snapshot, snapshot_bytes) = stream_snapshot(&session, keep).await?;
-        // Only arrays alive from the baseline on can grow at every boundary, so they are
-        // registered there. The target is idle since the snapshot, so the lengths belong to it.
-        // Losing them loses only number arrays, not the boundary.
+        // Only collections alive from the baseline on can grow at every boundary, so they are
+        // registered there. The target is idle since the snapshot, so the sizes belong to it.
+        // Losing them loses only collections of numbers, not the boundary.
         if self.boundaries == 0 {
-            let _ = collections::register_number_arrays(&session, CALL_TIMEOUT).await;
+            self.registered_kinds =
+                collections::register_number_collections(&session, CALL_TIMEOUT)
+                    .await
+                    .unwrap_or_default();
         }
-        let lengths = collections::number_array_lengths(&session, CALL_TIMEOUT)
-            .await
-            .unwrap_or_default();
+        let kinds = &self.registered_kinds;
+        let sizes: Vec<(u64, &'static str, u64)> =
+            collections::number_collection_sizes(&session, CALL_TIMEOUT)
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|(index, size)| Some((index, *kinds.get(index as usize)?, size)))
+                .collect();
 
         // Every await is behind us: the boundary is recorded whole or not at all, even if the
         // hunt is cancelled (timeout) or the process goes away.
         self.leaks.observe(&snapshot);
-        self.collections.observe(&snapshot, &lengths);
+        self.collections.observe(&snapshot, &sizes);
         self.heap_used.push(heap_used);
         self.last = Some(snapshot);
         self.boundaries += 1;
@@ -269,10 +280,12 @@ impl Subject {
             .collect();
         let index = snapshot::IdIndex::new(last);
         let mut leaks = Vec::new();
+        // A registered Map of numbers that later also holds objects is followed both ways.
+        let mut reported = std::collections::HashSet::new();
         for collection in growing {
             let heap_id = match collection.id {
                 CollectionId::Heap(id) => Some(id),
-                CollectionId::NumberArray(index) => {
+                CollectionId::Registered(index) => {
                     collections::heap_id_of(&self.session, index, CALL_TIMEOUT)
                         .await
                         .ok()
@@ -282,6 +295,9 @@ impl Subject {
             let Some(node) = heap_id.and_then(|id| index.ordinal(id)) else {
                 continue;
             };
+            if !reported.insert(node) {
+                continue;
+            }
             // A collection that only grows because it holds a reported leak group's objects is
             // that group's retainer, not a second finding.
             if holds_members_of(last, node, &explained) {
