@@ -1,6 +1,7 @@
 //! Interrupting `hunter run` (Ctrl-C or a plain `kill`) leaves no process behind: the target,
 //! its children (including one that made itself a new session) — whatever the hunt started is
-//! gone shortly after hunter exits, and hunter reports failure rather than success.
+//! gone shortly after hunter exits, and hunter reports failure rather than success, with what
+//! it measured until then in its reports.
 //!
 //! The targets live in temp dirs named with a marker unique to the test; their processes are
 //! found by that marker in their command line or working directory.
@@ -121,8 +122,12 @@ impl Target {
     }
 
     fn start_hunt(&self) -> Running {
+        self.start_hunt_with(&[])
+    }
+
+    fn start_hunt_with(&self, args: &[&std::ffi::OsStr]) -> Running {
         let mut command = hunter();
-        command.arg("run").arg(self.scenario());
+        command.arg("run").arg(self.scenario()).args(args);
         Running::start(command)
     }
 
@@ -199,4 +204,63 @@ fn sigint_while_waiting_for_ready_leaves_no_process_behind() {
     let hunt = target.start_hunt();
     target.wait_for_processes(&hunt, 2);
     target.interrupt_and_check(hunt, "INT");
+}
+
+/// Ctrl-C mid-hunt still writes the report, with the iterations measured so far, the reason,
+/// and exit code 130 (as a shell reports an interrupted command).
+#[test]
+fn sigint_mid_hunt_writes_what_was_measured() {
+    let target = Target::new("sigint-report", PARENT, SLOW_SCENARIO);
+    let report = target.dir.path().join("report.json");
+    let hunt = target.start_hunt_with(&["--json".as_ref(), report.as_os_str()]);
+    target.wait_for_processes(&hunt, 2);
+    target.wait_for_first_iteration();
+    // Let a boundary or two pass, so that there is something to report.
+    std::thread::sleep(Duration::from_secs(3));
+    hunt.signal("INT");
+    let finished = hunt.wait(EXIT_LIMIT);
+    assert_eq!(finished.code(), Some(130), "{}", finished.describe());
+    let text = std::fs::read_to_string(&report)
+        .unwrap_or_else(|e| panic!("no report after Ctrl-C ({e})\n{}", finished.describe()));
+    let json: serde_json::Value = serde_json::from_str(&text).expect("the report is JSON");
+    let scenario = &json["scenarios"][0];
+    assert_eq!(scenario["verdict"], "error", "{text}");
+    let error = scenario["error"].as_str().unwrap_or("");
+    assert!(error.starts_with("interrupted by SIGINT"), "{error}");
+    let main = scenario["processes"]
+        .as_array()
+        .and_then(|processes| processes.iter().find(|p| p["role"] == "main"))
+        .unwrap_or_else(|| panic!("no main process in {text}"));
+    let boundaries = main["heap_used_bytes"].as_array().map_or(0, Vec::len);
+    assert!(
+        (2..40).contains(&boundaries),
+        "expected the baseline and a few iterations, got {boundaries} boundaries: {text}"
+    );
+    assert!(
+        eventually(CLEANUP_LIMIT, || processes_with(&target.marker, &[])
+            .is_empty()),
+        "processes left behind: {:?}",
+        processes_with(&target.marker, &[])
+    );
+}
+
+/// Ctrl-C pressed twice (the second stops without waiting for the report): exit 130, nothing
+/// left behind.
+#[test]
+fn two_sigints_in_a_row_exit_130_and_leave_nothing() {
+    let target = Target::new("sigint-twice", PARENT, SLOW_SCENARIO);
+    let hunt = target.start_hunt();
+    target.wait_for_processes(&hunt, 2);
+    target.wait_for_first_iteration();
+    hunt.signal("INT");
+    std::thread::sleep(Duration::from_millis(50));
+    hunt.signal("INT");
+    let finished = hunt.wait(EXIT_LIMIT);
+    assert_eq!(finished.code(), Some(130), "{}", finished.describe());
+    assert!(
+        eventually(CLEANUP_LIMIT, || processes_with(&target.marker, &[])
+            .is_empty()),
+        "processes left behind: {:?}",
+        processes_with(&target.marker, &[])
+    );
 }

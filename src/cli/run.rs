@@ -77,6 +77,10 @@ pub fn run(args: RunArgs) -> ExitCode {
         hunter::launch::install_cleanup_handlers();
         let mut reports = Vec::new();
         for scenario in &scenarios {
+            // After an interrupt, the scenarios not yet started are left out of the report.
+            if hunter::launch::interruption_code().is_some() {
+                break;
+            }
             let options = hunt_options(&args, scenario);
             reports.push(hunt::run(scenario, &options).await);
         }
@@ -110,6 +114,10 @@ pub fn run(args: RunArgs) -> ExitCode {
             // A report that could not be written is a hunt whose result is lost.
             code = code.max(EXIT_INCOMPLETE);
         }
+    }
+    // An interrupted run exits as shells expect of an interrupted command, whatever it found.
+    if let Some(signal_code) = hunter::launch::interruption_code() {
+        code = signal_code;
     }
     ExitCode::from(code)
 }

@@ -62,6 +62,11 @@ pub async fn run(scenario: &Scenario, options: &HuntOptions) -> ScenarioReport {
             "the hunt did not finish within {} s ([hunt] timeout_s)",
             scenario.hunt.timeout.as_secs()
         )),
+        code = crate::launch::interrupted() => Err(format!(
+            "interrupted by {} after {:.1} s",
+            if code == 143 { "SIGTERM" } else { "SIGINT (Ctrl-C)" },
+            started.elapsed().as_secs_f64()
+        )),
     };
     hunt.finish(outcome.err(), started).await
 }

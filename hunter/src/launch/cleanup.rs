@@ -1,6 +1,7 @@
 //! The process-global registry of everything hunter started, so that nothing outlives it:
 //! [`kill_all_registered`] SIGKILLs every live process group and announced pid, and
-//! [`install_cleanup_handlers`] calls it from a panic hook and on SIGINT/SIGTERM.
+//! [`install_cleanup_handlers`] calls it from a panic hook and on SIGINT/SIGTERM (after the hunt
+//! had its chance to stop and report, see [`interrupted`]).
 //!
 //! Each [`ProcessTree`](super::ProcessTree) registers its process group at spawn, adds every
 //! Node process that announces itself (a child may have made its own group or session), removes
@@ -9,7 +10,12 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, Once};
+use std::sync::{Mutex, MutexGuard, Once, OnceLock};
+use std::time::Duration;
+
+/// How long the hunt may take, after Ctrl-C, to stop its targets and write its reports before
+/// hunter kills everything and exits anyway.
+const GRACE: Duration = Duration::from_secs(20);
 
 #[derive(Default)]
 struct Entry {
@@ -104,12 +110,41 @@ pub fn kill_all_registered() {
     }
 }
 
+/// The exit code of the signal that interrupted hunter (130 for SIGINT, 143 for SIGTERM), sent
+/// once; None until then.
+fn interruption() -> &'static tokio::sync::watch::Sender<Option<u8>> {
+    static INTERRUPTION: OnceLock<tokio::sync::watch::Sender<Option<u8>>> = OnceLock::new();
+    INTERRUPTION.get_or_init(|| tokio::sync::watch::channel(None).0)
+}
+
+/// Resolves, with the exit code a shell would give (130 or 143), once SIGINT or SIGTERM came
+/// in; never if no signal handler is installed. A hunt selects on it to stop early and report
+/// what it measured.
+pub async fn interrupted() -> u8 {
+    let mut receiver = interruption().subscribe();
+    loop {
+        if let Some(code) = *receiver.borrow_and_update() {
+            return code;
+        }
+        if receiver.changed().await.is_err() {
+            return std::future::pending().await;
+        }
+    }
+}
+
+/// The exit code of the signal that interrupted hunter, if one did.
+pub fn interruption_code() -> Option<u8> {
+    *interruption().borrow()
+}
+
 /// Makes sure the target dies with hunter: installs a panic hook that kills every registered
-/// process (then runs the previous hook), and spawns a task that on SIGINT or SIGTERM kills
-/// them and exits with 130 or 143, as shells do. Must be called from inside a tokio runtime;
-/// calling it again does nothing. (The target runs in its own process group, so a terminal's
-/// Ctrl-C reaches hunter only: without this it would leave the target running. A SIGKILLed
-/// hunter is covered by PR_SET_PDEATHSIG on the spawned process.)
+/// process (then runs the previous hook), and spawns a task that handles SIGINT and SIGTERM.
+/// The first signal is announced through [`interrupted`], so that the hunt stops its targets
+/// and writes what it measured; a second signal, or [`GRACE`] later, kills every registered
+/// process and exits with 130 or 143, as shells do. Must be called from inside a tokio
+/// runtime; calling it again does nothing. (The target runs in its own process group, so a
+/// terminal's Ctrl-C reaches hunter only: without this it would leave the target running. A
+/// SIGKILLed hunter is covered by PR_SET_PDEATHSIG on the spawned process.)
 pub fn install_cleanup_handlers() {
     static INSTALLED: Once = Once::new();
     INSTALLED.call_once(|| {
@@ -130,9 +165,28 @@ pub fn install_cleanup_handlers() {
                 _ = interrupt.recv() => 130,
                 _ = terminate.recv() => 143,
             };
+            eprintln!(
+                "hunter: interrupted; stopping the target and reporting what was measured \
+                 (interrupt again to stop at once)"
+            );
+            interruption().send_replace(Some(code));
+            // A thread, not a task: the deadline must hold even if the runtime is stuck.
+            std::thread::spawn(move || {
+                std::thread::sleep(GRACE);
+                kill_all_registered();
+                eprintln!(
+                    "hunter: still not done {} s after the interrupt; stopped",
+                    GRACE.as_secs()
+                );
+                std::process::exit(code as i32);
+            });
+            tokio::select! {
+                _ = interrupt.recv() => {},
+                _ = terminate.recv() => {},
+            }
             kill_all_registered();
-            eprintln!("hunter: interrupted; stopped the target");
-            std::process::exit(code);
+            eprintln!("hunter: interrupted again; stopped the target");
+            std::process::exit(code as i32);
         });
     });
 }

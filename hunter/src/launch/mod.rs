@@ -25,7 +25,7 @@ mod node_options;
 mod output;
 mod tree;
 
-pub use cleanup::{install_cleanup_handlers, kill_all_registered};
+pub use cleanup::{install_cleanup_handlers, interrupted, interruption_code, kill_all_registered};
 pub use error::LaunchError;
 pub(crate) use tree::{describe_http_error, describe_status};
 pub use tree::{LaunchOptions, NodeProcess, ProcessEvent, ProcessTree, Role};
