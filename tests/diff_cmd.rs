@@ -81,6 +81,28 @@ fn the_same_program_without_the_leak_is_clean_and_exits_0() {
 }
 
 #[test]
+fn an_array_growing_without_new_objects_is_a_collection_leak() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = snapshot_series(dir.path(), "statuses");
+    let (code, stdout, report) = hunter_diff(&files, &dir.path().join("r.json"));
+    assert_eq!(code, 1, "{stdout}");
+    let leaks = report["scenarios"][0]["processes"][0]["leaks"]
+        .as_array()
+        .unwrap();
+    let names: Vec<(&str, &str)> = leaks
+        .iter()
+        .map(|l| (l["name"].as_str().unwrap(), l["type"].as_str().unwrap()))
+        .collect();
+    assert_eq!(names, [("Array", "collection")], "{stdout}");
+    assert_eq!(leaks[0]["growth_per_iteration"]["count"], 40.0);
+    let path = leaks[0]["retainer_path"].to_string();
+    assert!(
+        path.contains("statusLog"),
+        "the path names the array: {path}"
+    );
+}
+
+#[test]
 fn a_truncated_snapshot_is_exit_2_naming_the_file_and_offset() {
     let dir = tempfile::tempdir().unwrap();
     let files = snapshot_series(dir.path(), "leak");

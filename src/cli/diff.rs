@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Args;
-use hunter::analyse::LeakTracker;
+use hunter::analyse::{self, CollectionId, CollectionTracker, LeakTracker};
 use hunter::report::{self, GatePolicy, ProcessReport, Report, Role, ScenarioReport, Verdict};
 use hunter::snapshot::{self, Analysis, HeapSnapshot};
 
@@ -16,8 +16,10 @@ use super::EXIT_USAGE;
 /// Find leaks across heap snapshots of one process: names whose live objects grow in every step.
 ///
 /// The first file is the baseline; objects allocated after it that are still alive in the last
-/// file, and that were added in every later file, form leak groups. Give three or more files
-/// for a verdict you can trust: with two, everything new that survived counts.
+/// file, and that were added in every later file, form leak groups. Arrays, Maps and Sets whose
+/// entries grow in every file are reported too (entries a snapshot can see: objects and
+/// strings, not numbers). Give three or more files for a verdict you can trust: with two,
+/// everything new that survived counts.
 ///
 /// Example:
 ///
@@ -36,6 +38,7 @@ pub struct DiffArgs {
 pub fn run(args: DiffArgs) -> ExitCode {
     let started = Instant::now();
     let mut tracker = LeakTracker::new();
+    let mut collections = CollectionTracker::new();
     let mut heap_used = Vec::new();
     let mut last: Option<HeapSnapshot> = None;
     for (index, path) in args.snapshots.iter().enumerate() {
@@ -52,6 +55,8 @@ pub fn run(args: DiffArgs) -> ExitCode {
         } else {
             tracker.observe(&snapshot);
         }
+        // Offline there is no target to ask, so only the sizes a snapshot shows are followed.
+        collections.observe(&snapshot, &[]);
         heap_used.push(
             (0..snapshot.node_count())
                 .map(|node| snapshot.self_size(node))
@@ -61,7 +66,19 @@ pub fn run(args: DiffArgs) -> ExitCode {
     }
     let last = last.expect("clap demands two snapshots");
     let analysis = Analysis::new(&last);
-    let leaks = tracker.leaks(&last, &analysis);
+    let mut leaks = tracker.leaks(&last, &analysis);
+    let growing: Vec<_> = collections
+        .growing()
+        .into_iter()
+        .filter_map(|collection| match collection.id {
+            CollectionId::Heap(id) => Some((collection, id)),
+            CollectionId::Registered(_) => None,
+        })
+        .collect();
+    leaks.extend(analyse::collection_leaks(
+        &growing, &last, &analysis, &leaks,
+    ));
+    analyse::sort_leaks(&mut leaks);
 
     let verdict = if leaks.is_empty() {
         Verdict::Clean

@@ -6,9 +6,10 @@
 //! (small integers and doubles are stored unboxed), so for Arrays, Maps and Sets holding only
 //! numbers the hunt reads the sizes in the target (see `hunt::collections`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use crate::snapshot::{EdgeName, HeapSnapshot};
+use crate::report::{Growth, Leak};
+use crate::snapshot::{retainer_path, Analysis, EdgeName, HeapSnapshot, IdIndex};
 
 /// A collection must hold at least this many entries at the end to be reported: a leak worth
 /// a report passes it, and tiny lists that grow by one now and then are noise.
@@ -138,4 +139,82 @@ fn table_edges(snapshot: &HeapSnapshot, node: u32) -> u64 {
         .find(|edge| edge.kind == "internal" && edge.name == EdgeName::Name("table"))
         .map(|table| snapshot.edge_count_of(table.target) as u64)
         .unwrap_or(0)
+}
+
+/// Leak entries for growing collections, each given with its heap snapshot id, in `last`:
+/// size per iteration, bytes by the collection's retained size per entry, and a retainer path.
+/// A collection that only grows because it holds objects of a reported leak group
+/// (`object_leaks`) is that group's retainer, not a second finding; one followed two ways (a
+/// registered Map of numbers that later also holds objects) is reported once.
+pub fn collection_leaks(
+    growing: &[(GrowingCollection, u64)],
+    last: &HeapSnapshot,
+    analysis: &Analysis,
+    object_leaks: &[Leak],
+) -> Vec<Leak> {
+    if growing.is_empty() {
+        return Vec::new();
+    }
+    let explained: HashSet<&str> = object_leaks
+        .iter()
+        .flat_map(|l| std::iter::once(l.name.as_str()).chain(l.includes.iter().map(String::as_str)))
+        .collect();
+    let index = IdIndex::new(last);
+    let mut reported = HashSet::new();
+    let mut leaks = Vec::new();
+    for (collection, heap_id) in growing {
+        let Some(node) = index.ordinal(*heap_id) else {
+            continue;
+        };
+        if !reported.insert(node) || holds_members_of(last, node, &explained) {
+            continue;
+        }
+        let sizes = &collection.sizes;
+        let iterations = (sizes.len() - 1) as f64;
+        let added = (sizes[sizes.len() - 1] - sizes[0]) as f64;
+        let retained = analysis.retained_size(node);
+        let per_entry = retained as f64 / sizes[sizes.len() - 1] as f64;
+        leaks.push(Leak {
+            name: collection.kind.to_owned(),
+            kind: "collection".to_owned(),
+            count: sizes[1..].to_vec(),
+            self_bytes: sizes[1..]
+                .iter()
+                .map(|&size| (size as f64 * per_entry) as u64)
+                .collect(),
+            growth_per_iteration: Growth {
+                count: added / iterations,
+                bytes: added / iterations * per_entry,
+            },
+            retained_bytes: retained,
+            retainer_path: retainer_path(last, analysis, node),
+            allocated_at: None,
+            includes: Vec::new(),
+        });
+    }
+    leaks
+}
+
+/// Whether a collection (or its backing store) points straight at objects of these groups.
+fn holds_members_of(snapshot: &HeapSnapshot, node: u32, groups: &HashSet<&str>) -> bool {
+    if groups.is_empty() {
+        return false;
+    }
+    let direct = snapshot.edges(node).map(|e| e.target).collect::<Vec<_>>();
+    let mut seen = 0;
+    for target in direct.iter().copied().chain(
+        direct
+            .iter()
+            .filter(|&&t| snapshot.node_type_name(t) == "array")
+            .flat_map(|&t| snapshot.edges(t).map(|e| e.target)),
+    ) {
+        seen += 1;
+        if seen > 10_000 {
+            break;
+        }
+        if super::group_name(snapshot, target).is_some_and(|name| groups.contains(name)) {
+            return true;
+        }
+    }
+    false
 }

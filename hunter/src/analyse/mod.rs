@@ -21,7 +21,9 @@
 
 mod collections;
 
-pub use collections::{CollectionId, CollectionTracker, GrowingCollection, MIN_ENTRIES};
+pub use collections::{
+    collection_leaks, CollectionId, CollectionTracker, GrowingCollection, MIN_ENTRIES,
+};
 
 use std::collections::HashMap;
 

@@ -9,7 +9,7 @@ use futures::StreamExt;
 use serde_json::json;
 
 use crate::analyse::{CollectionId, CollectionTracker, LeakTracker};
-use crate::report::{Growth, Leak, ProcessReport, Role, Verdict};
+use crate::report::{Leak, ProcessReport, Role, Verdict};
 use crate::snapshot::{self, Analysis, HeapSnapshot};
 
 use super::collections;
@@ -268,21 +268,8 @@ impl Subject {
         analysis: &Analysis,
         object_leaks: &[Leak],
     ) -> Vec<Leak> {
-        let growing = self.collections.growing();
-        if growing.is_empty() {
-            return Vec::new();
-        }
-        let explained: std::collections::HashSet<&str> = object_leaks
-            .iter()
-            .flat_map(|l| {
-                std::iter::once(l.name.as_str()).chain(l.includes.iter().map(String::as_str))
-            })
-            .collect();
-        let index = snapshot::IdIndex::new(last);
-        let mut leaks = Vec::new();
-        // A registered Map of numbers that later also holds objects is followed both ways.
-        let mut reported = std::collections::HashSet::new();
-        for collection in growing {
+        let mut located = Vec::new();
+        for collection in self.collections.growing() {
             let heap_id = match collection.id {
                 CollectionId::Heap(id) => Some(id),
                 CollectionId::Registered(index) => {
@@ -292,69 +279,12 @@ impl Subject {
                         .flatten()
                 }
             };
-            let Some(node) = heap_id.and_then(|id| index.ordinal(id)) else {
-                continue;
-            };
-            if !reported.insert(node) {
-                continue;
+            if let Some(heap_id) = heap_id {
+                located.push((collection, heap_id));
             }
-            // A collection that only grows because it holds a reported leak group's objects is
-            // that group's retainer, not a second finding.
-            if holds_members_of(last, node, &explained) {
-                continue;
-            }
-            let iterations = (collection.sizes.len() - 1) as f64;
-            let added = (collection.sizes[collection.sizes.len() - 1] - collection.sizes[0]) as f64;
-            let retained = analysis.retained_size(node);
-            let per_entry = retained as f64 / collection.sizes[collection.sizes.len() - 1] as f64;
-            leaks.push(Leak {
-                name: collection.kind.to_owned(),
-                kind: "collection".to_owned(),
-                count: collection.sizes[1..].to_vec(),
-                self_bytes: collection.sizes[1..]
-                    .iter()
-                    .map(|&size| (size as f64 * per_entry) as u64)
-                    .collect(),
-                growth_per_iteration: Growth {
-                    count: added / iterations,
-                    bytes: added / iterations * per_entry,
-                },
-                retained_bytes: retained,
-                retainer_path: snapshot::retainer_path(last, analysis, node),
-                allocated_at: None,
-                includes: Vec::new(),
-            });
         }
-        leaks
+        crate::analyse::collection_leaks(&located, last, analysis, object_leaks)
     }
-}
-
-/// Whether a collection (or its backing store) points straight at objects of these groups.
-fn holds_members_of(
-    snapshot: &HeapSnapshot,
-    node: u32,
-    groups: &std::collections::HashSet<&str>,
-) -> bool {
-    if groups.is_empty() {
-        return false;
-    }
-    let direct = snapshot.edges(node).map(|e| e.target).collect::<Vec<_>>();
-    let mut seen = 0;
-    for target in direct.iter().copied().chain(
-        direct
-            .iter()
-            .filter(|&&t| snapshot.node_type_name(t) == "array")
-            .flat_map(|&t| snapshot.edges(t).map(|e| e.target)),
-    ) {
-        seen += 1;
-        if seen > 10_000 {
-            break;
-        }
-        if crate::analyse::group_name(snapshot, target).is_some_and(|name| groups.contains(name)) {
-            return true;
-        }
-    }
-    false
 }
 
 /// Takes a heap snapshot and parses it while V8 streams it, on a blocking thread so that the
