@@ -119,8 +119,9 @@ pub(crate) fn prepare(s: &HeapSnapshot) -> Prepared {
         });
         let mut clock = super::Timings::start();
         let ephemerons = Ephemerons::new(s);
+        clock.lap("ephemeron edges");
         let (distance, parent_edge) = distances(s, &ephemerons);
-        clock.lap("ephemeron edges, distances (own thread)");
+        clock.lap("distances");
         let shallow = shallow
             .join()
             .unwrap_or_else(|p| std::panic::resume_unwind(p));
@@ -147,15 +148,10 @@ fn dominator_tree(s: &HeapSnapshot, ephemerons: &Ephemerons) -> (Vec<u32>, Vec<u
     };
     // The rules that need names change nothing when no WeakMap table edge and no DOM
     // tree root exist; then the dominator tree computed early is DevTools' own.
-    let names_matter =
-        s.shape.edge_range(s.root).any(|e| {
+    let names_matter = ephemerons.has_table_edges
+        || s.shape.edge_range(s.root).any(|e| {
             s.shape.edge_type[e] == t.edge_element && is_dom_trees_root(s.shape.edge_to[e])
-        }) || (!ephemerons.is_empty()
-            && (0..s.node_count()).any(|v| {
-                s.shape
-                    .edge_range(v)
-                    .any(|e| s.shape.edge_type[e] == t.edge_internal && is_table_edge(v, e))
-            }));
+        });
     let early = s.speculation.lock().ok().and_then(|mut h| h.take());
     let early = early.and_then(|handle| handle.join().ok());
     clock.lap("waited for the early dominator tree");
@@ -180,6 +176,8 @@ pub(crate) struct Ephemerons {
     matches: FastMap<u32, (u64, usize)>,
     /// Per string index: is an ephemeron edge name.
     is_match: Vec<bool>,
+    /// Some ephemeron edge leaves its table (DevTools then drops it from the dominator tree).
+    has_table_edges: bool,
 }
 
 impl Ephemerons {
@@ -189,36 +187,47 @@ impl Ephemerons {
             r"^[0-9]+( / part of key \(.*? @[0-9]+\) -> value \(.*? @[0-9]+\) pair in WeakMap \(table @([0-9]+)\))$",
         )
         .expect("the ephemeron pattern is valid");
-        let internal = s.types.edge_internal;
-        let mut checked = vec![false; s.strings.len()];
-        let mut is_match = vec![false; s.strings.len()];
-        let mut matches = FastMap::default();
-        for e in 0..s.shape.edge_type.len() {
-            if s.shape.edge_type[e] != internal {
-                continue;
-            }
-            let name = s.edge_name[e];
-            if std::mem::replace(&mut checked[name as usize], true) {
-                continue;
-            }
-            let text = s.strings.get(name);
-            if !text.contains("pair in WeakMap") {
-                continue;
-            }
-            if let Some(c) = re.captures(text) {
-                let table = c
-                    .get(2)
-                    .map(|m| m.as_str().parse::<u64>().unwrap_or(u64::MAX))
-                    .unwrap_or(u64::MAX);
-                let start = c.get(1).map(|m| m.start()).unwrap_or(0);
-                matches.insert(name, (table, start));
-                is_match[name as usize] = true;
+        let mut is_match = Vec::new();
+        let mut matches: FastMap<u32, (u64, usize)> = FastMap::default();
+        let mut has_table_edges = false;
+        // One search of the string table first: most snapshots have no WeakMap entries, and
+        // then no edge needs looking at.
+        const MARK: &str = "pair in WeakMap";
+        if s.strings.any_contains(MARK) {
+            is_match = vec![false; s.strings.len()];
+            for (name, text) in s.strings.iter() {
+                if !text.contains(MARK) {
+                    continue;
+                }
+                if let Some(c) = re.captures(text) {
+                    let table = c
+                        .get(2)
+                        .map(|m| m.as_str().parse::<u64>().unwrap_or(u64::MAX))
+                        .unwrap_or(u64::MAX);
+                    let start = c.get(1).map(|m| m.start()).unwrap_or(0);
+                    matches.insert(name, (table, start));
+                    is_match[name as usize] = true;
+                }
             }
         }
-        Self { matches, is_match }
-    }
-    fn is_empty(&self) -> bool {
-        self.matches.is_empty()
+        if !matches.is_empty() {
+            let internal = s.types.edge_internal;
+            has_table_edges = (0..s.node_count()).any(|v| {
+                s.edge_range(v).any(|e| {
+                    let name = s.edge_name[e];
+                    s.shape.edge_type[e] == internal
+                        && is_match[name as usize]
+                        && matches
+                            .get(&name)
+                            .is_some_and(|&(table, _)| s.node_id[v as usize] as u64 == table)
+                })
+            });
+        }
+        Self {
+            matches,
+            is_match,
+            has_table_edges,
+        }
     }
     #[inline]
     fn get(&self, name: u32) -> Option<(u64, usize)> {
@@ -407,16 +416,20 @@ fn distances(s: &HeapSnapshot, ephemerons: &Ephemerons) -> (Vec<u32>, Vec<u32>) 
     // in the leading number; the first of a pair met is skipped, as DevTools does.
     let mut pending_text: HashSet<String> = HashSet::new();
 
+    // The filter runs for every edge that reaches a new node: it compares string indices.
+    let native_context = s.strings.indices_of("system / NativeContext");
+    let sloppy_function_map = s.strings.indices_of("sloppy_function_map");
+    let map_descriptors = s.strings.indices_of("(map descriptors)");
     let mut filter = |v: u32, e: usize| -> bool {
         let ty = s.shape.node_type[v as usize];
         if ty == t.hidden
             && s.edge_has_string_name(e)
-            && s.strings.get(s.edge_name[e]) == "sloppy_function_map"
-            && s.node_name(v) == "system / NativeContext"
+            && sloppy_function_map.contains(&s.edge_name[e])
+            && native_context.contains(&s.node_name[v as usize])
         {
             return false;
         }
-        if ty == t.array && s.node_name(v) == "(map descriptors)" {
+        if ty == t.array && map_descriptors.contains(&s.node_name[v as usize]) {
             return match js_parse_int(&s.edge_name_string(e)) {
                 Some(index) => index < 2 || index % 3 != 1,
                 None => true,

@@ -134,6 +134,28 @@ impl Strings {
         let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
         &self.text[start..self.ends[i] as usize]
     }
+    /// Indices of the strings equal to `text` (V8 writes each string once, but a hand-made
+    /// snapshot may repeat one), so that hot loops compare indices, not text.
+    pub fn indices_of(&self, text: &str) -> Vec<u32> {
+        let mut start = 0usize;
+        let mut found = Vec::new();
+        for (i, &end) in self.ends.iter().enumerate() {
+            let end = end as usize;
+            if end - start == text.len() && &self.text[start..end] == text {
+                found.push(i as u32);
+            }
+            start = end;
+        }
+        found
+    }
+    /// Whether any string contains `needle`.
+    pub fn any_contains(&self, needle: &str) -> bool {
+        self.text.contains(needle)
+    }
+    /// Every string with its index.
+    pub fn iter(&self) -> impl Iterator<Item = (u32, &str)> + '_ {
+        (0..self.ends.len() as u32).map(|i| (i, self.get(i)))
+    }
     pub fn push(&mut self, s: &str) -> u32 {
         self.text.push_str(s);
         self.ends.push(self.text.len() as u64);
@@ -232,32 +254,11 @@ impl HeapSnapshot {
             ends: p.string_ends,
         };
         let string_count = strings.len() as u64;
-        if let Some((n, &name)) = p
-            .node_name
-            .iter()
-            .enumerate()
-            .find(|(_, &s)| s as u64 >= string_count)
-        {
-            return Err(Error::format(
-                Some(end),
-                format!(
-                    "node {n} is named by string {name}, but \"strings\" holds only {string_count}"
-                ),
-            ));
-        }
         let edge_is_indexed: Vec<bool> = meta
             .edge_types
             .iter()
             .map(|t| t == "element" || t == "hidden")
             .collect();
-        for (e, (&t, &name)) in p.shape.edge_type.iter().zip(&p.edge_name).enumerate() {
-            if !edge_is_indexed[t as usize] && name as u64 >= string_count {
-                return Err(Error::format(
-                    Some(end),
-                    format!("edge {e} is named by string {name}, but \"strings\" holds only {string_count}"),
-                ));
-            }
-        }
         if !meta.root_index.is_multiple_of(node_field_count)
             || meta.root_index / node_field_count >= node_count as u64
         {
@@ -267,9 +268,26 @@ impl HeapSnapshot {
             ));
         }
         let root = (meta.root_index / node_field_count) as u32;
-        clock.lap("checked names");
-        let locations = build_locations(&meta, p.locations, node_field_count, node_count, end)?;
-        clock.lap("locations");
+        // Two independent passes over different columns: one thread each.
+        let (checked, locations) = std::thread::scope(|scope| {
+            let locations = scope
+                .spawn(|| build_locations(&meta, p.locations, node_field_count, node_count, end));
+            let checked = check_string_indices(
+                &p.node_name,
+                &p.shape.edge_type,
+                &p.edge_name,
+                &edge_is_indexed,
+                string_count,
+                end,
+            );
+            let locations = locations
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (checked, locations)
+        });
+        checked?;
+        let locations = locations?;
+        clock.lap("checked names, locations");
         let types = Types::from_meta(&meta);
         if p.shape.root != root {
             return Err(Error::format(Some(end), "internal: the root moved"));
@@ -490,6 +508,40 @@ impl HeapSnapshot {
     pub(crate) fn edge_has_string_name(&self, e: usize) -> bool {
         !self.edge_is_indexed[self.shape.edge_type[e] as usize]
     }
+}
+
+/// Every node name and every string-named edge must name a string of the table.
+fn check_string_indices(
+    node_name: &[u32],
+    edge_type: &[u8],
+    edge_name: &[u32],
+    edge_is_indexed: &[bool],
+    string_count: u64,
+    end: u64,
+) -> Result<(), Error> {
+    if let Some((n, &name)) = node_name
+        .iter()
+        .enumerate()
+        .find(|(_, &s)| s as u64 >= string_count)
+    {
+        return Err(Error::format(
+            Some(end),
+            format!(
+                "node {n} is named by string {name}, but \"strings\" holds only {string_count}"
+            ),
+        ));
+    }
+    for (e, (&t, &name)) in edge_type.iter().zip(edge_name).enumerate() {
+        if !edge_is_indexed[t as usize] && name as u64 >= string_count {
+            return Err(Error::format(
+                Some(end),
+                format!(
+                    "edge {e} is named by string {name}, but \"strings\" holds only {string_count}"
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The constructor and function locations: per located node, an index into the distinct

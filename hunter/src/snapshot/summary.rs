@@ -26,6 +26,22 @@ pub struct ClassSummary {
 /// The Summary view, sorted by retained size (largest first), then by name.
 pub fn summary(s: &HeapSnapshot, a: &Analysis) -> Vec<ClassSummary> {
     let mut clock = super::Timings::start();
+    // The class retained sizes walk the dominator tree; the rows need one pass over the nodes.
+    // Independent, so on two threads.
+    std::thread::scope(|scope| {
+        let retained = scope.spawn(|| class_retained_sizes(s, a));
+        let rows = class_rows(s, a);
+        let retained = retained
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        let out = merge_rows(rows, retained);
+        clock.lap("summary");
+        out
+    })
+}
+
+/// Per class (by class id): count, shallow bytes and distance, in first-seen order.
+fn class_rows(s: &HeapSnapshot, a: &Analysis) -> (Vec<Option<ClassSummary>>, Vec<u32>) {
     let class_count = s.class_count() as usize;
     let mut rows: Vec<Option<ClassSummary>> = vec![None; class_count];
     let mut order: Vec<u32> = Vec::new();
@@ -56,7 +72,15 @@ pub fn summary(s: &HeapSnapshot, a: &Analysis) -> Vec<ClassSummary> {
             }
         }
     }
-    for (class, retained) in class_retained_sizes(s, a).into_iter().enumerate() {
+    (rows, order)
+}
+
+/// The rows with their retained sizes, keyed and sorted as DevTools does.
+fn merge_rows(
+    (mut rows, order): (Vec<Option<ClassSummary>>, Vec<u32>),
+    retained: Vec<u64>,
+) -> Vec<ClassSummary> {
+    for (class, retained) in retained.into_iter().enumerate() {
         if let Some(row) = &mut rows[class] {
             row.retained_bytes = retained;
         }
@@ -77,7 +101,6 @@ pub fn summary(s: &HeapSnapshot, a: &Analysis) -> Vec<ClassSummary> {
             }
         }
     }
-    clock.lap("summary");
     out.sort_by(|x, y| {
         y.retained_bytes
             .cmp(&x.retained_bytes)
