@@ -28,32 +28,42 @@ pub struct Analysis {
 impl Analysis {
     pub fn new(s: &HeapSnapshot) -> Self {
         let mut clock = super::Timings::start();
-        // Usually the snapshot prepared shallow sizes and distances while naming classes, and
-        // the dominator tree was computed while the strings arrived.
+        // Usually the snapshot prepared distances (and shallow sizes, unless the early
+        // speculation has them) while naming classes, and the dominator tree, shallow and
+        // retained sizes were speculated while the strings arrived.
         let prepared = s.prepared.lock().ok().and_then(|mut p| p.take());
-        let (prepared, (dominator, order)) = match prepared {
-            Some(prepared) => {
-                let tree = dominator_tree(s, &prepared.ephemerons);
-                (prepared, tree)
-            }
-            None => std::thread::scope(|scope| {
-                let prepared = scope.spawn(|| prepare(s));
-                let ephemerons = Ephemerons::new(s);
-                let tree = dominator_tree(s, &ephemerons);
-                let prepared = prepared
-                    .join()
-                    .unwrap_or_else(|p| std::panic::resume_unwind(p));
-                (prepared, tree)
-            }),
+        let prepared = match prepared {
+            Some(prepared) => prepared,
+            None => prepare(s),
         };
+        let early = s.speculation.lock().ok().and_then(|mut h| h.take());
+        let early = early.and_then(|handle| handle.join().ok());
+        clock.lap("waited for the early dominator tree");
         let Prepared {
+            ephemerons,
             shallow,
             distance,
             parent_edge,
-            ..
         } = prepared;
-        let retained = retained_sizes(&shallow, &dominator, &order);
-        drop(order);
+        let early_tree_holds = !names_matter(s, &ephemerons);
+        let (shallow, early) = match (shallow, early) {
+            (Some(shallow), early) => (shallow, early.map(|e| (e.dominator, e.order, None))),
+            // prepare() left shallow sizes to the speculation, which exists.
+            (None, Some(e)) => (e.shallow, Some((e.dominator, e.order, Some(e.retained)))),
+            (None, None) => (shallow_sizes(s), None),
+        };
+        let (dominator, retained) = match early {
+            Some((dominator, _, Some(retained))) if early_tree_holds => (dominator, retained),
+            Some((dominator, order, None)) if early_tree_holds => {
+                let retained = retained_sizes(&shallow, &dominator, &order);
+                (dominator, retained)
+            }
+            _ => {
+                let (dominator, order) = dominator_tree(s, &ephemerons);
+                let retained = retained_sizes(&shallow, &dominator, &order);
+                (dominator, retained)
+            }
+        };
         clock.lap("analysis");
         Self {
             shallow,
@@ -103,19 +113,26 @@ impl Analysis {
 /// it names classes, taken by [`Analysis::new`].
 pub(crate) struct Prepared {
     ephemerons: Ephemerons,
-    shallow: Sizes,
+    /// None when the early speculation's shallow sizes are to be used.
+    shallow: Option<Sizes>,
     distance: Vec<u32>,
     parent_edge: Vec<u32>,
 }
 
-/// Shallow sizes and distances, each on a thread.
+/// Shallow sizes (unless the early speculation has them right) and distances, each on a
+/// thread.
 pub(crate) fn prepare(s: &HeapSnapshot) -> Prepared {
+    let speculated =
+        s.speculation.lock().is_ok_and(|h| h.is_some()) && shallow_speculation_holds(s);
     std::thread::scope(|scope| {
         let shallow = scope.spawn(|| {
+            if speculated {
+                return None;
+            }
             let mut clock = super::Timings::start();
             let shallow = shallow_sizes(s);
             clock.lap("shallow sizes (own thread)");
-            shallow
+            Some(shallow)
         });
         let mut clock = super::Timings::start();
         let ephemerons = Ephemerons::new(s);
@@ -134,39 +151,35 @@ pub(crate) fn prepare(s: &HeapSnapshot) -> Prepared {
     })
 }
 
-/// The dominator tree and its DFS order: the one computed early when no name-dependent rule
-/// applies, else computed now.
+/// Whether a DevTools rule that needs names changes the dominator tree: a WeakMap table edge
+/// or a `(Document DOM trees)` root. Without one, the tree computed early is DevTools' own.
+fn names_matter(s: &HeapSnapshot, ephemerons: &Ephemerons) -> bool {
+    let t = s.types;
+    ephemerons.has_table_edges
+        || s.shape.edge_range(s.root).any(|e| {
+            s.shape.edge_type[e] == t.edge_element && is_dom_trees_root(s, s.shape.edge_to[e])
+        })
+}
+
+fn is_dom_trees_root(s: &HeapSnapshot, n: u32) -> bool {
+    s.is_type(n, s.types.synthetic) && s.node_name(n) == "(Document DOM trees)"
+}
+
+/// The dominator tree and its DFS order with every DevTools rule, names included.
 fn dominator_tree(s: &HeapSnapshot, ephemerons: &Ephemerons) -> (Vec<u32>, Vec<u32>) {
     let mut clock = super::Timings::start();
-    let t = s.types;
-    let is_dom_trees_root =
-        |n: u32| s.is_type(n, t.synthetic) && s.node_name(n) == "(Document DOM trees)";
     let is_table_edge = |v: u32, e: usize| {
         ephemerons
             .get(s.edge_name[e])
             .is_some_and(|(table, _)| s.node_id[v as usize] as u64 == table)
     };
-    // The rules that need names change nothing when no WeakMap table edge and no DOM
-    // tree root exist; then the dominator tree computed early is DevTools' own.
-    let names_matter = ephemerons.has_table_edges
-        || s.shape.edge_range(s.root).any(|e| {
-            s.shape.edge_type[e] == t.edge_element && is_dom_trees_root(s.shape.edge_to[e])
-        });
-    let early = s.speculation.lock().ok().and_then(|mut h| h.take());
-    let early = early.and_then(|handle| handle.join().ok());
-    clock.lap("waited for the early dominator tree");
-    let (dominator, order) = match early {
-        Some(early) if !names_matter => (early.dominator, early.order),
-        _ => {
-            let g = &*s.shape;
-            let page_owned = page_owned_nodes(g, is_dom_trees_root);
-            let essential = essential_edges(g, &page_owned, is_table_edge);
-            drop(page_owned);
-            dominators(g, &essential)
-        }
-    };
-    clock.lap("dominators");
-    (dominator, order)
+    let g = &*s.shape;
+    let page_owned = page_owned_nodes(g, |n| is_dom_trees_root(s, n));
+    let essential = essential_edges(g, &page_owned, is_table_edge);
+    drop(page_owned);
+    let tree = dominators(g, &essential);
+    clock.lap("dominators (again, with the rules that need names)");
+    tree
 }
 
 /// Recognises V8's WeakMap entry edges:
@@ -319,7 +332,26 @@ pub(crate) fn speculate(g: &Shape) -> Speculation {
     let essential = essential_edges(g, &page_owned, |_, _| false);
     drop(page_owned);
     let (dominator, order) = dominators(g, &essential);
-    Speculation { dominator, order }
+    drop(essential);
+    // Without `(Document DOM trees)`, the user roots are the root's non-synthetic children.
+    let synthetic = g.types.synthetic;
+    let shallow = shallow_sizes_of(g, |v| g.node_type[v as usize] != synthetic, |_| false);
+    let retained = retained_sizes(&shallow, &dominator, &order);
+    Speculation {
+        dominator,
+        order,
+        shallow,
+        retained,
+    }
+}
+
+/// Whether the speculative shallow sizes are DevTools' own: no node can be named by the two
+/// strings their rules look for.
+fn shallow_speculation_holds(s: &HeapSnapshot) -> bool {
+    s.strings.indices_of("(Document DOM trees)").is_empty()
+        && s.strings
+            .indices_of("system / ExternalStringData")
+            .is_empty()
 }
 
 #[inline]
@@ -330,23 +362,33 @@ fn bit(bits: &[u64], e: usize) -> bool {
 /// DevTools' `calculateShallowSizes`: arrays, hidden objects and external string data reachable
 /// from exactly one other object are charged to that object.
 fn shallow_sizes(s: &HeapSnapshot) -> Sizes {
-    let mut sizes = s.self_size.clone();
-    let has_user_roots = s
-        .edge_range(s.root)
-        .any(|e| is_user_root(s, s.shape.edge_to[e]));
+    let external = s.strings.indices_of("system / ExternalStringData");
+    shallow_sizes_of(
+        &s.shape,
+        |v| is_user_root(s, v),
+        |v| external.contains(&s.node_name[v as usize]),
+    )
+}
+
+/// [`shallow_sizes`] over the structure, with the two name-dependent questions as closures.
+fn shallow_sizes_of(
+    g: &Shape,
+    is_user_root: impl Fn(u32) -> bool,
+    is_external_string_data: impl Fn(u32) -> bool,
+) -> Sizes {
+    let mut sizes = g.self_size.clone();
+    let has_user_roots = g.edge_range(g.root).any(|e| is_user_root(g.edge_to[e]));
     if !has_user_roots {
         return sizes;
     }
     const UNVISITED: u32 = u32::MAX;
     const MULTIPLE: u32 = u32::MAX - 1;
-    let t = s.types;
-    let n = s.node_count() as usize;
+    let t = g.types;
+    let n = g.node_count() as usize;
     let mut owners = vec![0u32; n];
     let mut worklist: Vec<u32> = Vec::with_capacity(n);
-    for (v, &ty) in s.shape.node_type.iter().enumerate() {
-        if ty == t.hidden
-            || ty == t.array
-            || (ty == t.native && s.node_name(v as u32) == "system / ExternalStringData")
+    for (v, &ty) in g.node_type.iter().enumerate() {
+        if ty == t.hidden || ty == t.array || (ty == t.native && is_external_string_data(v as u32))
         {
             owners[v] = UNVISITED;
         } else {
@@ -356,11 +398,11 @@ fn shallow_sizes(s: &HeapSnapshot) -> Sizes {
     }
     while let Some(v) = worklist.pop() {
         let owner = owners[v as usize];
-        for e in s.edge_range(v) {
-            if s.shape.edge_type[e] == t.edge_weak {
+        for e in g.edge_range(v) {
+            if g.edge_type[e] == t.edge_weak {
                 continue;
             }
-            let target = s.shape.edge_to[e];
+            let target = g.edge_to[e];
             let current = owners[target as usize];
             if current == UNVISITED {
                 owners[target as usize] = owner;
@@ -376,7 +418,7 @@ fn shallow_sizes(s: &HeapSnapshot) -> Sizes {
         if owner == UNVISITED || owner == MULTIPLE || owner == v {
             continue;
         }
-        if s.is_type(owner, t.synthetic) || owner == s.root {
+        if g.node_type[owner as usize] == t.synthetic || owner == g.root {
             continue;
         }
         let moved = sizes.get(v);
@@ -785,6 +827,7 @@ mod tests {
             }
             let shape = Shape {
                 node_type: vec![0; n],
+                self_size: Default::default(),
                 first_edge,
                 edge_type: vec![0; edges.len()],
                 edge_to: edges.iter().map(|&(_, to)| to).collect(),

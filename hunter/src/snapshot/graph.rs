@@ -77,7 +77,6 @@ pub(crate) struct Parts {
     pub speculation: Option<JoinHandle<Speculation>>,
     pub node_name: Vec<u32>,
     pub node_id: Vec<u32>,
-    pub self_size: Sizes,
     pub trace_node_id: Vec<u32>,
     pub detachedness: Vec<u8>,
     pub edge_name: Vec<u32>,
@@ -92,6 +91,7 @@ pub(crate) struct Parts {
 /// it while the rest of the snapshot (strings, locations) is still arriving.
 pub(crate) struct Shape {
     pub node_type: Vec<u8>,
+    pub self_size: Sizes,
     pub first_edge: Vec<u32>,
     pub edge_type: Vec<u8>,
     pub edge_to: Vec<u32>,
@@ -108,12 +108,16 @@ impl Shape {
     }
 }
 
-/// The dominator tree computed from the [`Shape`] alone, before the strings arrived, assuming no
-/// WeakMap table edges and no `(Document DOM trees)` root (rules that need names). The analysis
-/// uses it only when those assumptions hold; otherwise it recomputes.
+/// What can be computed from the [`Shape`] alone, before the strings arrived, by assuming that
+/// DevTools' rules that need names do not apply: the dominator tree (no WeakMap table edges, no
+/// `(Document DOM trees)` root), then shallow sizes and retained sizes (also no
+/// `system / ExternalStringData` node). The analysis uses each part only when its assumptions
+/// hold; otherwise it recomputes that part.
 pub(crate) struct Speculation {
     pub dominator: Vec<u32>,
     pub order: Vec<u32>,
+    pub shallow: Sizes,
+    pub retained: Vec<u64>,
 }
 
 /// The snapshot's string table in one buffer.
@@ -224,7 +228,6 @@ pub struct HeapSnapshot {
     pub(crate) prepared: Mutex<Option<super::analysis::Prepared>>,
     pub(crate) node_name: Vec<u32>,
     pub(crate) node_id: Vec<u32>,
-    pub(crate) self_size: Sizes,
     trace_node_id: Vec<u32>,
     pub(crate) detachedness: Vec<u8>,
     pub(crate) edge_name: Vec<u32>,
@@ -302,7 +305,6 @@ impl HeapSnapshot {
             prepared: Mutex::new(None),
             node_name: p.node_name,
             node_id: p.node_id,
-            self_size: p.self_size,
             trace_node_id: p.trace_node_id,
             detachedness: p.detachedness,
             edge_name: p.edge_name,
@@ -368,7 +370,7 @@ impl HeapSnapshot {
     /// The shallow size V8 reported. DevTools reassigns the size of arrays and hidden objects
     /// owned by one object to that owner; see [`super::Analysis::shallow_size`].
     pub fn self_size(&self, n: u32) -> u64 {
-        self.self_size.get(n)
+        self.shape.self_size.get(n)
     }
     /// DevTools' class name (the Summary view's constructor column): `Session`, `Map`,
     /// `Function`, `(string)`, `(array)`, `(system)`, `(compiled code)`, `{a, b}`, …

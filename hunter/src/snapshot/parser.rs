@@ -1570,6 +1570,7 @@ impl Builder {
         }
         let shape = Arc::new(Shape {
             node_type: std::mem::take(&mut self.node_type),
+            self_size: std::mem::take(&mut self.self_size),
             first_edge: std::mem::take(&mut self.first_edge),
             edge_type: std::mem::take(&mut self.edge_type),
             edge_to: std::mem::take(&mut self.edge_to),
@@ -1595,6 +1596,7 @@ impl Builder {
                 let fields = meta.node_fields.len() as u64;
                 Arc::new(Shape {
                     node_type: std::mem::take(&mut self.node_type),
+                    self_size: std::mem::take(&mut self.self_size),
                     first_edge: std::mem::take(&mut self.first_edge),
                     edge_type: std::mem::take(&mut self.edge_type),
                     edge_to: std::mem::take(&mut self.edge_to),
@@ -1666,7 +1668,6 @@ impl Builder {
             speculation: self.speculation,
             node_name: self.node_name,
             node_id: self.node_id,
-            self_size: self.self_size,
             trace_node_id,
             detachedness,
             edge_name: self.edge_name,

@@ -544,3 +544,23 @@ fn errors_past_the_cut_are_reported_as_by_a_sequential_parse() {
         }
     }
 }
+
+/// The shallow sizes computed before the strings arrived assume no `system /
+/// ExternalStringData` node; with one, DevTools' rule charges it to its single owner.
+#[test]
+fn external_string_data_is_charged_to_its_owner() {
+    let text = TINY
+        .replace(",2,9,15,20,0,0,0]", ",8,9,15,20,0,0,0]")
+        .replace(
+            r#""h\u00e9llo \ud83d\ude00\n\"q\"""#,
+            r#""system / ExternalStringData""#,
+        );
+    assert_ne!(text, TINY);
+    let s = parse(text.as_bytes()).unwrap();
+    assert_eq!(s.node_name(7), "system / ExternalStringData");
+    let a = Analysis::new(&s);
+    assert_eq!((a.shallow_size(7), a.shallow_size(5)), (0, 44));
+    let plain = parse(TINY.as_bytes()).unwrap();
+    let b = Analysis::new(&plain);
+    assert_eq!((b.shallow_size(7), b.shallow_size(5)), (20, 24));
+}
