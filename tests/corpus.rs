@@ -99,6 +99,7 @@ corpus! {
     tree_child_own_env_leak => "tree-child-own-env-leak",
     tree_cluster_leak => "tree-cluster-leak",
     tree_fork_child_leak => "tree-fork-child-leak",
+    tree_nested_worker_leak => "tree-nested-worker-leak",
     tree_npm_run_leak => "tree-npm-run-leak",
     tree_piped_child_leak => "tree-piped-child-leak",
     tree_short_lived_children_clean => "tree-short-lived-children-clean",
