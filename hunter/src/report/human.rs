@@ -168,7 +168,13 @@ fn render_process(
                 text::retainer_path(&leak.retainer_path, path_width)
             );
         }
-        let allocated = leak.allocated_at.as_deref().unwrap_or("unknown");
+        // A growing collection was made before the hunt; what it gains is entries, not objects
+        // with an allocation site of their own.
+        let allocated = match (&leak.allocated_at, leak.kind.as_str()) {
+            (Some(at), _) => at.as_str(),
+            (None, "collection") => "before the hunt (the collection grows in place)",
+            (None, _) => "unknown",
+        };
         let _ = writeln!(
             out,
             "{detail}{}{}",
@@ -324,5 +330,51 @@ impl Paint {
             Verdict::Clean => self.wrap("1;32", text),
             Verdict::Error => self.wrap("1;35", text),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::render_human;
+    use crate::report::{evaluate_gate, GatePolicy, Report};
+
+    #[test]
+    fn a_growing_collection_is_said_to_predate_the_hunt_not_to_have_an_unknown_site() {
+        let leak = |name: &str, kind: &str| {
+            serde_json::json!({
+                "name": name, "type": kind, "count": [10, 20], "self_bytes": [80, 160],
+                "growth_per_iteration": { "count": 10.0, "bytes": 80.0 },
+                "retained_bytes": 160, "retainer_path": [], "allocated_at": null
+            })
+        };
+        let report: Report = serde_json::from_value(serde_json::json!({
+            "version": 1,
+            "scenarios": [{
+                "name": "s", "file": "s.toml", "verdict": "leak", "error": null,
+                "iterations": 2, "warmup": 1, "duration_ms": 10,
+                "processes": [{
+                    "pid": 1, "role": "main", "command": ["node", "app.js"], "verdict": "leak",
+                    "heap_used_bytes": [1, 2],
+                    "leaks": [leak("Set", "collection"), leak("Token", "object")],
+                    "error": null, "exited_early": false
+                }]
+            }]
+        }))
+        .unwrap();
+        let gate = evaluate_gate(&report, &[GatePolicy::default()], None);
+        let text = render_human(&report, &gate, false);
+        let site = |group: &str| {
+            let at = text.find(&format!("    {group} ")).unwrap();
+            let line = text[at..]
+                .lines()
+                .find(|l| l.contains("allocated at"))
+                .unwrap();
+            line.split("allocated at").nth(1).unwrap().trim().to_owned()
+        };
+        assert_eq!(
+            site("Set"),
+            "before the hunt (the collection grows in place)"
+        );
+        assert_eq!(site("Token"), "unknown");
     }
 }
