@@ -19,6 +19,9 @@ use super::{EXIT_INCOMPLETE, EXIT_USAGE};
 ///   hunter run scenarios/leak-map-request-id
 ///
 ///   hunter run scenarios/ --json report.json --junit junit.xml --baseline main.json
+///
+/// Exit codes: 0 clean, 1 a leak failed the gate, 2 bad usage or scenario, 3 a hunt could not
+/// complete. Ctrl-C stops the hunt, writes what was measured and exits 130 (again: at once).
 #[derive(Args, Debug)]
 #[command(verbatim_doc_comment)]
 pub struct RunArgs {
