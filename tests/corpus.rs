@@ -76,6 +76,7 @@ macro_rules! corpus {
 
 corpus! {
     clean_console_log => "clean-console-log",
+    clean_dedupe_window => "clean-dedupe-window",
     clean_exec_connections => "clean-exec-connections",
     clean_garbage_churn => "clean-garbage-churn",
     clean_http_server => "clean-http-server",
