@@ -234,3 +234,57 @@ fn a_failure_in_the_extra_allocation_tracking_iteration_keeps_the_verdict() {
     assert_eq!(leak_names(&report), ["Trace"]);
     assert!(run.stderr.contains("quota exhausted"), "{}", run.stderr);
 }
+
+#[test]
+fn a_child_that_exits_during_the_allocation_tracking_iteration_is_not_said_to_have_left_early() {
+    let dir = tempfile::tempdir().unwrap();
+    // The child answers three jobs (the warmup and two measured iterations), keeping a Job per
+    // job; at the fourth, which only the allocation-site iteration sends, it exits.
+    std::fs::write(
+        dir.path().join("child.js"),
+        "class Job { constructor(i) { this.i = i; } }\n\
+         const kept = [];\n\
+         let jobs = 0;\n\
+         process.on('message', (n) => {\n\
+           if (++jobs > 3) process.exit(0);\n\
+           for (let i = 0; i < n; i++) kept.push(new Job(i));\n\
+           process.send('done');\n\
+         });\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("app.js"),
+        "const child = require('child_process').fork(require('path').join(__dirname, 'child.js'));\n\
+         let pending = null;\n\
+         child.on('message', () => { const p = pending; pending = null; p && p(); });\n\
+         child.on('exit', () => { const p = pending; pending = null; p && p(); });\n\
+         globalThis.work = (n) => new Promise((resolve) => { pending = resolve; child.send(n); });\n\
+         setInterval(() => {}, 60000);\n\
+         console.log('ready');\n",
+    )
+    .unwrap();
+    let scenario = dir.path().join("scenario.toml");
+    std::fs::write(
+        &scenario,
+        "[target]\ncommand = [\"node\", \"app.js\"]\nready = { log = \"ready\" }\n\
+         [workload]\neval = \"await work(100)\"\n[hunt]\niterations = 2\nwarmup = 1\n",
+    )
+    .unwrap();
+    let json = dir.path().join("r.json");
+    let run = hunt(&scenario, &["--json".as_ref(), json.as_os_str()]);
+    assert_eq!(run.code(), Some(1), "{}", run.describe());
+    let report = read_json(&json);
+    let processes = report["scenarios"][0]["processes"].as_array().unwrap();
+    let child = processes
+        .iter()
+        .find(|p| p["role"] == "child")
+        .unwrap_or_else(|| panic!("no child in {report}"));
+    assert_eq!(child["verdict"], "leak", "{report}");
+    assert_eq!(child["leaks"][0]["name"], "Job", "{report}");
+    assert_eq!(child["exited_early"], false, "{report}");
+    assert!(
+        !run.stdout.contains("exited before the last iteration"),
+        "{}",
+        run.stdout
+    );
+}

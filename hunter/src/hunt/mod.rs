@@ -384,7 +384,9 @@ impl Hunt<'_> {
         let error = error.map(|e| e + exit_note.as_deref().unwrap_or(""));
         let mut processes = Vec::new();
         for subject in std::mem::take(&mut self.subjects) {
-            processes.push(subject.report(error.as_deref()).await);
+            // The baseline and one boundary per measured iteration.
+            let planned_boundaries = self.iterations as usize + 1;
+            processes.push(subject.report(error.as_deref(), planned_boundaries).await);
         }
         if let Some(tree) = self.tree.take() {
             tree.shutdown().await;

@@ -213,7 +213,14 @@ impl Subject {
     }
 
     /// The report for this heap, from what was measured (even if the hunt stopped early).
-    pub async fn report(mut self, hunt_error: Option<&str>) -> ProcessReport {
+    /// `planned_boundaries`: how many the hunt meant to measure (baseline included), to tell a
+    /// heap that left before the last one from one that left afterwards (during the
+    /// allocation-tracking iteration, say, or at shutdown).
+    pub async fn report(
+        mut self,
+        hunt_error: Option<&str>,
+        planned_boundaries: usize,
+    ) -> ProcessReport {
         // After a timeout or failure the target may be stuck: the report is built from what was
         // measured, without asking it anything more.
         self.stopped_early = hunt_error.is_some();
@@ -254,7 +261,7 @@ impl Subject {
             heap_used_bytes: self.heap_used,
             leaks,
             error,
-            exited_early: self.gone.is_some(),
+            exited_early: self.gone.is_some() && self.boundaries < planned_boundaries,
             parent_pid: identity.parent_pid,
             title: identity.title,
             url: identity.url,
