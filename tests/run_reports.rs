@@ -288,3 +288,81 @@ fn a_child_that_exits_during_the_allocation_tracking_iteration_is_not_said_to_ha
         run.stdout
     );
 }
+
+#[test]
+fn a_hunt_cut_short_still_reports_a_collection_growing_in_its_snapshots() {
+    let dir = tempfile::tempdir().unwrap();
+    // 40 references to existing strings per iteration: an array that grows with no new object,
+    // seen in the snapshots themselves (the warmup fills it before the baseline, so it is not
+    // a collection of numbers followed in the target). Each iteration takes 0.6 s; the hunt is
+    // stopped by its timeout long before its 40 iterations.
+    std::fs::write(
+        dir.path().join("app.js"),
+        "const STATUSES = ['queued', 'running', 'done'];\n\
+         const statusLog = [];\n\
+         globalThis.work = async () => {\n\
+           for (let i = 0; i < 40; i++) statusLog.push(STATUSES[i % 3]);\n\
+           await new Promise((resolve) => setTimeout(resolve, 600));\n\
+         };\n\
+         setInterval(() => {}, 60000);\n\
+         console.log('ready');\n",
+    )
+    .unwrap();
+    let scenario = dir.path().join("scenario.toml");
+    std::fs::write(
+        &scenario,
+        "[target]\ncommand = [\"node\", \"app.js\"]\nready = { log = \"ready\" }\n\
+         [workload]\neval = \"await work()\"\n[hunt]\niterations = 40\nwarmup = 1\ntimeout_s = 6\n",
+    )
+    .unwrap();
+    let json = dir.path().join("r.json");
+    let run = hunt(&scenario, &["--json".as_ref(), json.as_os_str()]);
+    assert_eq!(run.code(), Some(3), "{}", run.describe());
+    let report = read_json(&json);
+    let scenario = &report["scenarios"][0];
+    assert_eq!(scenario["verdict"], "error", "{report}");
+    let leaks = scenario["processes"][0]["leaks"].as_array().unwrap();
+    let array = leaks
+        .iter()
+        .find(|l| l["name"] == "Array" && l["type"] == "collection")
+        .unwrap_or_else(|| panic!("no growing Array in {report}"));
+    assert_eq!(array["growth_per_iteration"]["count"], 40.0, "{report}");
+}
+
+#[test]
+fn a_collection_that_no_longer_answers_does_not_hide_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    // `odd` is a Map of numbers registered at the baseline whose prototype the app then
+    // removes (so it is no longer `instanceof Map`); `latencies` is an array of numbers that
+    // grows by 100 per iteration.
+    std::fs::write(
+        dir.path().join("app.js"),
+        "const odd = new Map([[1, 2]]);\n\
+         const latencies = [];\n\
+         globalThis.work = () => {\n\
+           Object.setPrototypeOf(odd, null);\n\
+           for (let i = 0; i < 100; i++) latencies.push(i);\n\
+         };\n\
+         setInterval(() => {}, 60000);\n\
+         console.log('ready', odd.size);\n",
+    )
+    .unwrap();
+    let scenario = dir.path().join("scenario.toml");
+    std::fs::write(
+        &scenario,
+        "[target]\ncommand = [\"node\", \"app.js\"]\nready = { log = \"ready\" }\n\
+         [workload]\neval = \"work()\"\n[hunt]\niterations = 3\nwarmup = 0\n",
+    )
+    .unwrap();
+    let json = dir.path().join("r.json");
+    let run = hunt(&scenario, &["--json".as_ref(), json.as_os_str()]);
+    assert_eq!(run.code(), Some(1), "{}", run.describe());
+    let report = read_json(&json);
+    let leak = &report["scenarios"][0]["processes"][0]["leaks"][0];
+    assert_eq!(leak["name"], "Array", "{report}");
+    assert_eq!(
+        leak["count"],
+        serde_json::json!([100, 200, 300]),
+        "{report}"
+    );
+}

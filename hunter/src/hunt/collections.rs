@@ -18,6 +18,8 @@ use serde_json::{json, Value};
 
 const OBJECT_GROUP: &str = "hunter-collections";
 const REGISTRY: &str = "globalThis[Symbol.for('hunter.numberCollections')]";
+/// Arrays longer than this are not followed (see the registration function).
+const MAX_ARRAY_LENGTH: u64 = 1 << 25;
 
 /// Registers every Array, Map and Set holding only numbers alive now, empty ones included (a
 /// leak may start from an empty collection). Returns each registered collection's kind
@@ -71,7 +73,9 @@ async fn register(session: &Session, timeout: Duration) -> cdp::Result<Vec<&'sta
              const o = this[i];
              try {{
                if (isArray(o)) {{
-                 if (every.call(o, number)) {{ refs.push(new WeakRef(o)); kinds += 'A'; }}
+                 // `every` visits every index up to the length: a huge sparse array would
+                 // take minutes. Dense arrays of numbers this long are gigabytes.
+                 if (o.length <= {MAX_ARRAY_LENGTH} && every.call(o, number)) {{ refs.push(new WeakRef(o)); kinds += 'A'; }}
                }} else if (o instanceof Map) {{
                  let only = true;
                  for (const [k, v] of mapEntries.call(o)) if (!number(k) || !number(v)) {{ only = false; break; }}
@@ -126,7 +130,15 @@ pub async fn number_collection_sizes(
            const refs = {REGISTRY} || [], out = [];
            for (let i = 0; i < refs.length; i++) {{
              const c = refs[i].deref();
-             if (c) out.push([i, Array.isArray(c) ? c.length : c instanceof Map ? mapSize.call(c) : setSize.call(c)]);
+             if (!c) continue;
+             // Brand checks, not prototypes: a Map whose prototype was changed is still a Map
+             // to its own getter. One collection that fails to answer costs only its size.
+             try {{
+               let n;
+               if (Array.isArray(c)) n = c.length;
+               else try {{ n = mapSize.call(c); }} catch (_) {{ n = setSize.call(c); }}
+               out.push([i, n]);
+             }} catch (_) {{}}
            }}
            return out;
          }})()"

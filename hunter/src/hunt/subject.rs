@@ -157,9 +157,7 @@ impl Subject {
             if let Some(last) = self.last.as_ref().filter(|_| self.leaks.measured() >= 2) {
                 let analysis = tokio::task::block_in_place(|| Analysis::new(last));
                 leaks = self.leaks.leaks(last, &analysis);
-                if self.is_live() && !self.stopped_early {
-                    leaks.extend(self.collection_leaks(last, &analysis, &leaks).await);
-                }
+                leaks.extend(self.collection_leaks(last, &analysis, &leaks).await);
                 crate::analyse::sort_leaks(&mut leaks);
             }
             self.found = Some(leaks);
@@ -275,10 +273,14 @@ impl Subject {
         analysis: &Analysis,
         object_leaks: &[Leak],
     ) -> Vec<Leak> {
+        // Registered collections are found by asking the target, which a hunt that stopped
+        // early (or a heap that went away) no longer does; the others are in the snapshot.
+        let may_ask = self.is_live() && !self.stopped_early;
         let mut located = Vec::new();
         for collection in self.collections.growing() {
             let heap_id = match collection.id {
                 CollectionId::Heap(id) => Some(id),
+                CollectionId::Registered(_) if !may_ask => None,
                 CollectionId::Registered(index) => {
                     collections::heap_id_of(&self.session, index, CALL_TIMEOUT)
                         .await

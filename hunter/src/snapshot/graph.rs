@@ -262,15 +262,6 @@ impl HeapSnapshot {
             .iter()
             .map(|t| t == "element" || t == "hidden")
             .collect();
-        if !meta.root_index.is_multiple_of(node_field_count)
-            || meta.root_index / node_field_count >= node_count as u64
-        {
-            return Err(Error::format(
-                Some(end),
-                format!("snapshot.root_index {} is not a node", meta.root_index),
-            ));
-        }
-        let root = (meta.root_index / node_field_count) as u32;
         // Two independent passes over different columns: one thread each.
         let (checked, locations) = std::thread::scope(|scope| {
             let locations = scope
@@ -289,6 +280,15 @@ impl HeapSnapshot {
             (checked, locations)
         });
         checked?;
+        if !meta.root_index.is_multiple_of(node_field_count)
+            || meta.root_index / node_field_count >= node_count as u64
+        {
+            return Err(Error::format(
+                Some(end),
+                format!("snapshot.root_index {} is not a node", meta.root_index),
+            ));
+        }
+        let root = (meta.root_index / node_field_count) as u32;
         let locations = locations?;
         clock.lap("checked names, locations");
         let types = Types::from_meta(&meta);

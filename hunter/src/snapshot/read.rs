@@ -8,6 +8,7 @@ use super::meta::Meta;
 use super::parser::EdgeRun;
 use super::{Error, HeapSnapshot, Parser};
 use std::fs::File;
+use std::io::Read;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -44,11 +45,22 @@ pub(crate) fn read_file_with(
         .map_err(|e| Error::io(e, None, &format!("cannot open {}", path.display())))?;
     let mut clock = super::Timings::start();
     let mut parser = Parser::new();
-    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let metadata = file.metadata().ok();
+    let len = metadata.as_ref().map_or(0, |m| m.len());
+    let file = Source {
+        // A pipe or FIFO (`<(gunzip -c …)`) is read in order, without the split.
+        seekable: metadata.is_some_and(|m| m.is_file()),
+        file,
+    };
     // The first block holds the `snapshot` meta, which the split is planned from.
     feed_range(&file, path, 0, BLOCK as u64, &mut parser)?;
     let mut spliced = false;
-    match plan_split(&file, len, parser.meta(), parser.bytes_fed(), limits) {
+    let plan = if file.seekable {
+        plan_split(&file, len, parser.meta(), parser.bytes_fed(), limits)
+    } else {
+        None
+    };
+    match plan {
         None => feed_range(&file, path, BLOCK as u64, u64::MAX, &mut parser)?,
         Some((meta, cut, expected_edges)) => {
             let stop = AtomicBool::new(false);
@@ -79,7 +91,7 @@ pub(crate) fn read_file_with(
 /// Feeds bytes `start..end` of the file (to its end at most) to the parser, reading on a
 /// second thread so that reading and parsing overlap.
 fn feed_range(
-    file: &File,
+    file: &Source,
     path: &Path,
     start: u64,
     end: u64,
@@ -132,11 +144,26 @@ fn feed_range(
     })
 }
 
-/// Fills `buf` from `offset` unless the file ends first; returns the bytes read.
-fn read_full(file: &File, offset: u64, buf: &mut [u8]) -> std::io::Result<usize> {
+/// The file being read: a regular file is read at any offset; anything else (a pipe, a FIFO)
+/// only in order, from the start.
+struct Source {
+    file: File,
+    seekable: bool,
+}
+
+/// Fills `buf` from `offset` unless the file ends first; returns the bytes read. For a source
+/// that is not seekable, `offset` must be where the previous read ended.
+fn read_full(source: &Source, offset: u64, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut filled = 0;
     while filled < buf.len() {
-        match file.read_at(&mut buf[filled..], offset + filled as u64) {
+        let read = if source.seekable {
+            source
+                .file
+                .read_at(&mut buf[filled..], offset + filled as u64)
+        } else {
+            (&source.file).read(&mut buf[filled..])
+        };
+        match read {
             Ok(0) => break,
             Ok(k) => filled += k,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
@@ -150,7 +177,7 @@ fn read_full(file: &File, offset: u64, buf: &mut [u8]) -> std::io::Result<usize>
 /// None for small files, one core, a meta not yet read (over 1 MiB), or a layout in which edges
 /// cannot be told from other records by their field count.
 fn plan_split(
-    file: &File,
+    file: &Source,
     len: u64,
     meta: Option<&Meta>,
     already_fed: u64,
@@ -213,7 +240,7 @@ fn boundary(inside: u64, outside: u64, is_edges: &impl Fn(u64) -> bool) -> u64 {
 }
 
 /// The offset just after the first `\n,` at or after `at`: where V8 starts a record's line.
-fn next_line(file: &File, at: u64) -> Option<u64> {
+fn next_line(file: &Source, at: u64) -> Option<u64> {
     let mut buf = vec![0u8; 4096];
     let filled = read_full(file, at, &mut buf).ok()?;
     let found = buf[..filled].windows(2).position(|w| w == b"\n,")?;
@@ -222,7 +249,7 @@ fn next_line(file: &File, at: u64) -> Option<u64> {
 
 /// How many integers the first whole line after `at` holds, if it is a line of integers
 /// (`a,b,c` up to the next `\n`), as V8 writes the nodes, edges and locations.
-fn line_width(file: &File, at: u64) -> Option<usize> {
+fn line_width(file: &Source, at: u64) -> Option<usize> {
     let start = next_line(file, at)?;
     let mut buf = vec![0u8; 4096];
     let filled = read_full(file, start, &mut buf).ok()?;
@@ -237,7 +264,7 @@ fn line_width(file: &File, at: u64) -> Option<usize> {
 /// Parses edges from `start` on, reading the file itself, until the run stops (at the last
 /// edge or anything unusual). None if it could not start or was told to stop.
 fn parse_edge_run(
-    file: &File,
+    file: &Source,
     meta: Meta,
     start: u64,
     expected_edges: usize,

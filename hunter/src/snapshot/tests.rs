@@ -564,3 +564,30 @@ fn external_string_data_is_charged_to_its_owner() {
     let b = Analysis::new(&plain);
     assert_eq!((b.shallow_size(7), b.shallow_size(5)), (20, 24));
 }
+
+/// A FIFO (as `<(gunzip -c heap.heapsnapshot.gz)` gives) cannot be read at an offset: it is
+/// read in order, and parses as the same bytes from a regular file do.
+#[test]
+fn a_fifo_is_read_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("snapshot.fifo");
+    let c_path = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: mkfifo only reads the NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+    let text = synthetic_snapshot(3_000, 3);
+    let writer = {
+        let (fifo, text) = (fifo.clone(), text.clone());
+        std::thread::spawn(move || std::fs::write(fifo, text).unwrap())
+    };
+    let limits = read::SplitLimits {
+        min_file: 0,
+        min_run: 1,
+    };
+    let (from_fifo, spliced) = read::read_file_with(&fifo, limits).unwrap();
+    writer.join().unwrap();
+    assert!(!spliced);
+    assert_eq!(
+        fingerprint(&from_fifo),
+        fingerprint(&parse(text.as_bytes()).unwrap())
+    );
+}
