@@ -314,34 +314,25 @@ async fn parse_snapshot_stream(
     keep: Option<PathBuf>,
 ) -> Result<(HeapSnapshot, u64), String> {
     let (chunks_tx, chunks_rx) = std::sync::mpsc::channel::<String>();
+    // A kept snapshot is written under a `.part` name and renamed once it parsed whole, so that
+    // a hunt cut short (Ctrl-C, a timeout, a process gone) leaves no truncated `.heapsnapshot`
+    // for `hunter diff dir/*.heapsnapshot` to trip on.
+    let part = keep.as_ref().map(|path| {
+        let mut name = path.file_name().unwrap_or_default().to_os_string();
+        name.push(".part");
+        path.with_file_name(name)
+    });
     let parser = tokio::task::spawn_blocking(move || -> Result<(HeapSnapshot, u64), String> {
-        let mut parser = snapshot::Parser::new();
-        let mut file = match &keep {
-            Some(path) => Some(std::io::BufWriter::new(
-                std::fs::File::create(path)
-                    .map_err(|e| format!("cannot write {}: {e}", path.display()))?,
-            )),
-            None => None,
-        };
-        let mut bytes = 0u64;
-        for chunk in chunks_rx {
-            bytes += chunk.len() as u64;
-            parser
-                .feed(chunk.as_bytes())
-                .map_err(|e| format!("the heap snapshot could not be read: {e}"))?;
-            if let Some(file) = file.as_mut() {
-                std::io::Write::write_all(file, chunk.as_bytes())
-                    .map_err(|e| format!("cannot write the snapshot file: {e}"))?;
+        let parsed = parse_chunks(chunks_rx, part.as_deref());
+        match (&parsed, &part, &keep) {
+            (Ok(_), Some(part), Some(path)) => std::fs::rename(part, path)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?,
+            (Err(_), Some(part), _) => {
+                let _ = std::fs::remove_file(part);
             }
+            _ => {}
         }
-        if let Some(mut file) = file {
-            std::io::Write::flush(&mut file)
-                .map_err(|e| format!("cannot write the snapshot file: {e}"))?;
-        }
-        let snapshot = parser
-            .finish()
-            .map_err(|e| format!("the heap snapshot could not be read: {e}"))?;
-        Ok((snapshot, bytes))
+        parsed
     });
 
     let mut streamed = Ok(());
@@ -365,6 +356,40 @@ async fn parse_snapshot_stream(
         .map_err(|e| format!("the snapshot parser failed: {e}"))?;
     streamed?;
     parsed
+}
+
+/// Parses the chunks as they come, writing them to `file` too when given.
+fn parse_chunks(
+    chunks: std::sync::mpsc::Receiver<String>,
+    file: Option<&std::path::Path>,
+) -> Result<(HeapSnapshot, u64), String> {
+    let mut parser = snapshot::Parser::new();
+    let mut file = match file {
+        Some(path) => Some(std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?,
+        )),
+        None => None,
+    };
+    let mut bytes = 0u64;
+    for chunk in chunks {
+        bytes += chunk.len() as u64;
+        parser
+            .feed(chunk.as_bytes())
+            .map_err(|e| format!("the heap snapshot could not be read: {e}"))?;
+        if let Some(file) = file.as_mut() {
+            std::io::Write::write_all(file, chunk.as_bytes())
+                .map_err(|e| format!("cannot write the snapshot file: {e}"))?;
+        }
+    }
+    if let Some(mut file) = file {
+        std::io::Write::flush(&mut file)
+            .map_err(|e| format!("cannot write the snapshot file: {e}"))?;
+    }
+    let snapshot = parser
+        .finish()
+        .map_err(|e| format!("the heap snapshot could not be read: {e}"))?;
+    Ok((snapshot, bytes))
 }
 
 /// Words for a lost call: the user cares that the process went away, not about the method.
