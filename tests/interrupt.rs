@@ -232,9 +232,11 @@ fn sigint_mid_hunt_writes_what_was_measured() {
         .and_then(|processes| processes.iter().find(|p| p["role"] == "main"))
         .unwrap_or_else(|| panic!("no main process in {text}"));
     let boundaries = main["heap_used_bytes"].as_array().map_or(0, Vec::len);
+    // The baseline was taken before the first iteration reached the target; how many more
+    // depends on the machine's load.
     assert!(
-        (2..40).contains(&boundaries),
-        "expected the baseline and a few iterations, got {boundaries} boundaries: {text}"
+        (1..40).contains(&boundaries),
+        "expected the baseline and maybe a few iterations, got {boundaries} boundaries: {text}"
     );
     assert!(
         eventually(CLEANUP_LIMIT, || processes_with(&target.marker, &[])
