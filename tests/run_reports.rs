@@ -201,35 +201,53 @@ fn numbers_pushed_into_an_array_empty_at_the_baseline_are_found_without_warmup()
     assert_eq!(leak["count"], serde_json::json!([300, 600, 900]));
 }
 
-#[test]
-fn a_failure_in_the_extra_allocation_tracking_iteration_keeps_the_verdict() {
+/// Hunts a small app written for one test: `files` (name, text) in a temporary directory, the
+/// target `node app.js`, ready when it prints `ready`, the workload `eval`, and `hunt_table`
+/// as the scenario's `[hunt]` table. Returns the run and its JSON report.
+fn hunt_app(
+    files: &[(&str, &str)],
+    eval: &str,
+    hunt_table: &str,
+) -> (cli_support::Finished, Value) {
     let dir = tempfile::tempdir().unwrap();
-    // Three calls succeed (the warmup and two measured iterations); the fourth, which only
-    // the allocation-site iteration makes, throws.
-    std::fs::write(
-        dir.path().join("app.js"),
-        "class Trace { constructor(i) { this.i = i; } }\n\
-         const kept = [];\n\
-         let calls = 0;\n\
-         globalThis.work = (n) => {\n\
-           if (++calls > 3) throw new Error('quota exhausted');\n\
-           for (let i = 0; i < n; i++) kept.push(new Trace(i));\n\
-         };\n\
-         setInterval(() => {}, 60000);\n\
-         console.log('ready');\n",
-    )
-    .unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
     let scenario = dir.path().join("scenario.toml");
     std::fs::write(
         &scenario,
-        "[target]\ncommand = [\"node\", \"app.js\"]\nready = { log = \"ready\" }\n\
-         [workload]\neval = \"work(200)\"\n[hunt]\niterations = 2\nwarmup = 1\n",
+        format!(
+            "[target]\ncommand = [\"node\", \"app.js\"]\nready = {{ log = \"ready\" }}\n\
+             [workload]\neval = \"{eval}\"\n[hunt]\n{hunt_table}\n"
+        ),
     )
     .unwrap();
     let json = dir.path().join("r.json");
     let run = hunt(&scenario, &["--json".as_ref(), json.as_os_str()]);
+    let report =
+        serde_json::from_slice(&std::fs::read(&json).unwrap_or_default()).unwrap_or(Value::Null);
+    (run, report)
+}
+
+#[test]
+fn a_failure_in_the_extra_allocation_tracking_iteration_keeps_the_verdict() {
+    // Three calls succeed (the warmup and two measured iterations); the fourth, which only
+    // the allocation-site iteration makes, throws.
+    let app = "class Trace { constructor(i) { this.i = i; } }\n\
+               const kept = [];\n\
+               let calls = 0;\n\
+               globalThis.work = (n) => {\n\
+                 if (++calls > 3) throw new Error('quota exhausted');\n\
+                 for (let i = 0; i < n; i++) kept.push(new Trace(i));\n\
+               };\n\
+               setInterval(() => {}, 60000);\n\
+               console.log('ready');\n";
+    let (run, report) = hunt_app(
+        &[("app.js", app)],
+        "work(200)",
+        "iterations = 2\nwarmup = 1",
+    );
     assert_eq!(run.code(), Some(1), "{}", run.describe());
-    let report = read_json(&json);
     assert_eq!(report["scenarios"][0]["verdict"], "leak");
     assert_eq!(leak_names(&report), ["Trace"]);
     assert!(run.stderr.contains("quota exhausted"), "{}", run.stderr);
@@ -237,45 +255,31 @@ fn a_failure_in_the_extra_allocation_tracking_iteration_keeps_the_verdict() {
 
 #[test]
 fn a_child_that_exits_during_the_allocation_tracking_iteration_is_not_said_to_have_left_early() {
-    let dir = tempfile::tempdir().unwrap();
     // The child answers three jobs (the warmup and two measured iterations), keeping a Job per
     // job; at the fourth, which only the allocation-site iteration sends, it exits.
-    std::fs::write(
-        dir.path().join("child.js"),
-        "class Job { constructor(i) { this.i = i; } }\n\
-         const kept = [];\n\
-         let jobs = 0;\n\
-         process.on('message', (n) => {\n\
-           if (++jobs > 3) process.exit(0);\n\
-           for (let i = 0; i < n; i++) kept.push(new Job(i));\n\
-           process.send('done');\n\
-         });\n\
-         process.send('up');\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("app.js"),
-        "const child = require('child_process').fork(require('path').join(__dirname, 'child.js'));\n\
-         let pending = null;\n\
-         child.on('message', () => { const p = pending; pending = null; p && p(); });\n\
-         child.on('exit', () => { const p = pending; pending = null; p && p(); });\n\
-         globalThis.work = (n) => new Promise((resolve) => { pending = resolve; child.send(n); });\n\
-         setInterval(() => {}, 60000);\n\
-         // Ready once the child runs, so that it is measured from the baseline on.\n\
-         child.once('message', () => console.log('ready'));\n",
-    )
-    .unwrap();
-    let scenario = dir.path().join("scenario.toml");
-    std::fs::write(
-        &scenario,
-        "[target]\ncommand = [\"node\", \"app.js\"]\nready = { log = \"ready\" }\n\
-         [workload]\neval = \"await work(100)\"\n[hunt]\niterations = 2\nwarmup = 1\n",
-    )
-    .unwrap();
-    let json = dir.path().join("r.json");
-    let run = hunt(&scenario, &["--json".as_ref(), json.as_os_str()]);
+    let child = "class Job { constructor(i) { this.i = i; } }\n\
+                 const kept = [];\n\
+                 let jobs = 0;\n\
+                 process.on('message', (n) => {\n\
+                   if (++jobs > 3) process.exit(0);\n\
+                   for (let i = 0; i < n; i++) kept.push(new Job(i));\n\
+                   process.send('done');\n\
+                 });\n\
+                 process.send('up');\n";
+    let app = "const child = require('child_process').fork(require('path').join(__dirname, 'child.js'));\n\
+               let pending = null;\n\
+               child.on('message', () => { const p = pending; pending = null; p && p(); });\n\
+               child.on('exit', () => { const p = pending; pending = null; p && p(); });\n\
+               globalThis.work = (n) => new Promise((resolve) => { pending = resolve; child.send(n); });\n\
+               setInterval(() => {}, 60000);\n\
+               // Ready once the child runs, so that it is measured from the baseline on.\n\
+               child.once('message', () => console.log('ready'));\n";
+    let (run, report) = hunt_app(
+        &[("app.js", app), ("child.js", child)],
+        "await work(100)",
+        "iterations = 2\nwarmup = 1",
+    );
     assert_eq!(run.code(), Some(1), "{}", run.describe());
-    let report = read_json(&json);
     let processes = report["scenarios"][0]["processes"].as_array().unwrap();
     let child = processes
         .iter()
@@ -293,35 +297,21 @@ fn a_child_that_exits_during_the_allocation_tracking_iteration_is_not_said_to_ha
 
 #[test]
 fn a_hunt_cut_short_still_reports_a_collection_growing_in_its_snapshots() {
-    let dir = tempfile::tempdir().unwrap();
     // 40 references to existing strings per iteration: an array that grows with no new object,
     // seen in the snapshots themselves (the warmup fills it before the baseline, so it is not
     // a collection of numbers followed in the target). The fifth call (the fourth measured
     // iteration) throws, which stops the hunt: exit 3, with three iterations measured.
-    std::fs::write(
-        dir.path().join("app.js"),
-        "const STATUSES = ['queued', 'running', 'done'];\n\
-         const statusLog = [];\n\
-         let calls = 0;\n\
-         globalThis.work = () => {\n\
-           if (++calls > 4) throw new Error('the queue is gone');\n\
-           for (let i = 0; i < 40; i++) statusLog.push(STATUSES[i % 3]);\n\
-         };\n\
-         setInterval(() => {}, 60000);\n\
-         console.log('ready');\n",
-    )
-    .unwrap();
-    let scenario = dir.path().join("scenario.toml");
-    std::fs::write(
-        &scenario,
-        "[target]\ncommand = [\"node\", \"app.js\"]\nready = { log = \"ready\" }\n\
-         [workload]\neval = \"work()\"\n[hunt]\niterations = 10\nwarmup = 1\n",
-    )
-    .unwrap();
-    let json = dir.path().join("r.json");
-    let run = hunt(&scenario, &["--json".as_ref(), json.as_os_str()]);
+    let app = "const STATUSES = ['queued', 'running', 'done'];\n\
+               const statusLog = [];\n\
+               let calls = 0;\n\
+               globalThis.work = () => {\n\
+                 if (++calls > 4) throw new Error('the queue is gone');\n\
+                 for (let i = 0; i < 40; i++) statusLog.push(STATUSES[i % 3]);\n\
+               };\n\
+               setInterval(() => {}, 60000);\n\
+               console.log('ready');\n";
+    let (run, report) = hunt_app(&[("app.js", app)], "work()", "iterations = 10\nwarmup = 1");
     assert_eq!(run.code(), Some(3), "{}", run.describe());
-    let report = read_json(&json);
     let scenario = &report["scenarios"][0];
     assert_eq!(scenario["verdict"], "error", "{report}");
     let leaks = scenario["processes"][0]["leaks"].as_array().unwrap();
@@ -338,33 +328,19 @@ fn a_hunt_cut_short_still_reports_a_collection_growing_in_its_snapshots() {
 
 #[test]
 fn a_collection_that_no_longer_answers_does_not_hide_the_others() {
-    let dir = tempfile::tempdir().unwrap();
     // `odd` is a Map of numbers registered at the baseline whose prototype the app then
     // removes (so it is no longer `instanceof Map`); `latencies` is an array of numbers that
     // grows by 100 per iteration.
-    std::fs::write(
-        dir.path().join("app.js"),
-        "const odd = new Map([[1, 2]]);\n\
-         const latencies = [];\n\
-         globalThis.work = () => {\n\
-           Object.setPrototypeOf(odd, null);\n\
-           for (let i = 0; i < 100; i++) latencies.push(i);\n\
-         };\n\
-         setInterval(() => {}, 60000);\n\
-         console.log('ready', odd.size);\n",
-    )
-    .unwrap();
-    let scenario = dir.path().join("scenario.toml");
-    std::fs::write(
-        &scenario,
-        "[target]\ncommand = [\"node\", \"app.js\"]\nready = { log = \"ready\" }\n\
-         [workload]\neval = \"work()\"\n[hunt]\niterations = 3\nwarmup = 0\n",
-    )
-    .unwrap();
-    let json = dir.path().join("r.json");
-    let run = hunt(&scenario, &["--json".as_ref(), json.as_os_str()]);
+    let app = "const odd = new Map([[1, 2]]);\n\
+               const latencies = [];\n\
+               globalThis.work = () => {\n\
+                 Object.setPrototypeOf(odd, null);\n\
+                 for (let i = 0; i < 100; i++) latencies.push(i);\n\
+               };\n\
+               setInterval(() => {}, 60000);\n\
+               console.log('ready', odd.size);\n";
+    let (run, report) = hunt_app(&[("app.js", app)], "work()", "iterations = 3\nwarmup = 0");
     assert_eq!(run.code(), Some(1), "{}", run.describe());
-    let report = read_json(&json);
     let leak = &report["scenarios"][0]["processes"][0]["leaks"][0];
     assert_eq!(leak["name"], "Array", "{report}");
     assert_eq!(
