@@ -52,16 +52,17 @@ pub(crate) fn read_file_with(
         seekable: metadata.is_some_and(|m| m.is_file()),
         file,
     };
-    // The first block holds the `snapshot` meta, which the split is planned from.
-    feed_range(&file, path, 0, BLOCK as u64, &mut parser)?;
-    let mut spliced = false;
-    let plan = if file.seekable {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let plan = if file.seekable && len >= limits.min_file && cores >= 2 {
+        // The first block holds the `snapshot` meta, which the split is planned from.
+        feed_range(&file, path, 0, BLOCK as u64, &mut parser)?;
         plan_split(&file, len, parser.meta(), parser.bytes_fed(), limits)
     } else {
         None
     };
+    let mut spliced = false;
     match plan {
-        None => feed_range(&file, path, BLOCK as u64, u64::MAX, &mut parser)?,
+        None => feed_range(&file, path, parser.bytes_fed(), u64::MAX, &mut parser)?,
         Some((meta, cut, expected_edges)) => {
             let stop = AtomicBool::new(false);
             std::thread::scope(|scope| {
@@ -174,8 +175,8 @@ fn read_full(source: &Source, offset: u64, buf: &mut [u8]) -> std::io::Result<us
 }
 
 /// Where to cut the edges, the layout the second thread needs and how many edges it will find:
-/// None for small files, one core, a meta not yet read (over 1 MiB), or a layout in which edges
-/// cannot be told from other records by their field count.
+/// None for a meta not yet read (over 1 MiB), or a layout in which edges cannot be told from
+/// other records by their field count.
 fn plan_split(
     file: &Source,
     len: u64,
@@ -183,10 +184,6 @@ fn plan_split(
     already_fed: u64,
     limits: SplitLimits,
 ) -> Option<(Meta, u64, usize)> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if len < limits.min_file || cores < 2 {
-        return None;
-    }
     let meta = meta?.clone();
     let (node_width, edge_width) = (meta.node_fields.len(), meta.edge_fields.len());
     if node_width == edge_width || edge_width == 0 || meta.node_count.is_none() {
