@@ -3,10 +3,12 @@
 //! node on a shortest path), the dominator tree (iterative Semi-NCA, giving DevTools' tree) and
 //! retained sizes.
 
+use super::dominators::{dominators, DominatorTree};
 use super::graph::{Shape, Speculation};
 use super::sizes::Sizes;
 use super::FastMap;
 use super::HeapSnapshot;
+use super::{bit, set_bit};
 use regex::Regex;
 use std::collections::HashSet;
 
@@ -21,7 +23,7 @@ pub struct Analysis {
     shallow: Sizes,
     distance: Vec<u32>,
     parent_edge: Vec<u32>,
-    dominator: Vec<u32>,
+    tree: DominatorTree,
     retained: Vec<u64>,
 }
 
@@ -47,21 +49,21 @@ impl Analysis {
         } = prepared;
         let early_tree_holds = !names_matter(s, &ephemerons);
         let (shallow, early) = match (shallow, early) {
-            (Some(shallow), early) => (shallow, early.map(|e| (e.dominator, e.order, None))),
+            (Some(shallow), early) => (shallow, early.map(|e| (e.tree, None))),
             // prepare() left shallow sizes to the speculation, which exists.
-            (None, Some(e)) => (e.shallow, Some((e.dominator, e.order, Some(e.retained)))),
+            (None, Some(e)) => (e.shallow, Some((e.tree, Some(e.retained)))),
             (None, None) => (shallow_sizes(s), None),
         };
-        let (dominator, retained) = match early {
-            Some((dominator, _, Some(retained))) if early_tree_holds => (dominator, retained),
-            Some((dominator, order, None)) if early_tree_holds => {
-                let retained = retained_sizes(&shallow, &dominator, &order);
-                (dominator, retained)
+        let (tree, retained) = match early {
+            Some((tree, Some(retained))) if early_tree_holds => (tree, retained),
+            Some((tree, None)) if early_tree_holds => {
+                let retained = retained_sizes(&shallow, &tree);
+                (tree, retained)
             }
             _ => {
-                let (dominator, order) = dominator_tree(s, &ephemerons);
-                let retained = retained_sizes(&shallow, &dominator, &order);
-                (dominator, retained)
+                let tree = dominator_tree(s, &ephemerons);
+                let retained = retained_sizes(&shallow, &tree);
+                (tree, retained)
             }
         };
         clock.lap("analysis");
@@ -69,7 +71,7 @@ impl Analysis {
             shallow,
             distance,
             parent_edge,
-            dominator,
+            tree,
             retained,
         }
     }
@@ -85,7 +87,10 @@ impl Analysis {
     }
     /// Immediate dominator (the root is its own).
     pub fn dominator(&self, n: u32) -> u32 {
-        self.dominator[n as usize]
+        self.tree.dominator(n)
+    }
+    pub(crate) fn dominator_tree(&self) -> &DominatorTree {
+        &self.tree
     }
     /// DevTools' distance: 1 for user roots (the global object), +1 per edge;
     /// `BASE_SYSTEM_DISTANCE + k` for nodes reachable only from system roots; `NO_DISTANCE` if
@@ -165,8 +170,8 @@ fn is_dom_trees_root(s: &HeapSnapshot, n: u32) -> bool {
     s.is_type(n, s.types.synthetic) && s.node_name(n) == "(Document DOM trees)"
 }
 
-/// The dominator tree and its DFS order with every DevTools rule, names included.
-fn dominator_tree(s: &HeapSnapshot, ephemerons: &Ephemerons) -> (Vec<u32>, Vec<u32>) {
+/// The dominator tree with every DevTools rule, names included.
+fn dominator_tree(s: &HeapSnapshot, ephemerons: &Ephemerons) -> DominatorTree {
     let mut clock = super::Timings::start();
     let is_table_edge = |v: u32, e: usize| {
         ephemerons
@@ -175,9 +180,7 @@ fn dominator_tree(s: &HeapSnapshot, ephemerons: &Ephemerons) -> (Vec<u32>, Vec<u
     };
     let g = &*s.shape;
     let page_owned = page_owned_nodes(g, |n| is_dom_trees_root(s, n));
-    let essential = essential_edges(g, &page_owned, is_table_edge);
-    drop(page_owned);
-    let tree = dominators(g, &essential);
+    let tree = dominators(g, essential_edge_rule(g, &page_owned, is_table_edge));
     clock.lap("dominators (again, with the rules that need names)");
     tree
 }
@@ -288,58 +291,50 @@ fn page_owned_nodes(g: &Shape, is_dom_trees_root: impl Fn(u32) -> bool) -> Vec<b
     owned
 }
 
-/// DevTools' `computeIsEssentialEdge` for every edge, as a bit vector.
-fn essential_edges(
-    g: &Shape,
-    page_owned: &[bool],
-    is_table_edge: impl Fn(u32, usize) -> bool,
-) -> Vec<u64> {
+/// DevTools' `computeIsEssentialEdge`: whether edge `e` of node `v` can retain its target.
+fn essential_edge_rule<'a>(
+    g: &'a Shape,
+    page_owned: &'a [bool],
+    is_table_edge: impl Fn(u32, usize) -> bool + 'a,
+) -> impl Fn(u32, usize) -> bool + 'a {
     let t = g.types;
-    let mut bits = vec![0u64; g.edge_type.len().div_ceil(64)];
-    for v in 0..g.node_count() {
-        let is_root = v == g.root;
-        let v_owned = page_owned[v as usize];
-        for e in g.edge_range(v) {
-            let kind = g.edge_type[e];
-            if kind == t.edge_internal && is_table_edge(v, e) {
-                continue;
-            }
-            if kind == t.edge_weak {
-                continue;
-            }
-            let child = g.edge_to[e];
-            if child == v {
-                continue;
-            }
-            if !is_root {
-                if kind == t.edge_shortcut {
-                    continue;
-                }
-                if page_owned[child as usize] && !v_owned {
-                    continue;
-                }
-            }
-            bits[e >> 6] |= 1 << (e & 63);
+    move |v, e| {
+        let kind = g.edge_type[e];
+        if kind == t.edge_weak {
+            return false;
         }
+        if kind == t.edge_internal && is_table_edge(v, e) {
+            return false;
+        }
+        let child = g.edge_to[e];
+        if child == v {
+            return false;
+        }
+        if v == g.root {
+            return true;
+        }
+        // Below the root, shortcuts never retain, nor does an edge into the page's objects
+        // from outside them.
+        let enters_page = page_owned[child as usize] && !page_owned[v as usize];
+        kind != t.edge_shortcut && !enters_page
     }
-    bits
 }
 
 /// The dominator tree from the structure alone (see [`Speculation`]); run while the strings of
 /// a snapshot are still arriving.
 pub(crate) fn speculate(g: &Shape) -> Speculation {
+    let mut clock = super::Timings::start();
     let page_owned = page_owned_nodes(g, |_| false);
-    let essential = essential_edges(g, &page_owned, |_, _| false);
+    let tree = dominators(g, essential_edge_rule(g, &page_owned, |_, _| false));
     drop(page_owned);
-    let (dominator, order) = dominators(g, &essential);
-    drop(essential);
+    clock.lap("early: dominator tree (own thread)");
     // Without `(Document DOM trees)`, the user roots are the root's non-synthetic children.
     let synthetic = g.types.synthetic;
     let shallow = shallow_sizes_of(g, |v| g.node_type[v as usize] != synthetic, |_| false);
-    let retained = retained_sizes(&shallow, &dominator, &order);
+    let retained = retained_sizes(&shallow, &tree);
+    clock.lap("early: shallow and retained sizes (own thread)");
     Speculation {
-        dominator,
-        order,
+        tree,
         shallow,
         retained,
     }
@@ -352,11 +347,6 @@ fn shallow_speculation_holds(s: &HeapSnapshot) -> bool {
         && s.strings
             .indices_of("system / ExternalStringData")
             .is_empty()
-}
-
-#[inline]
-fn bit(bits: &[u64], e: usize) -> bool {
-    bits[e >> 6] & (1 << (e & 63)) != 0
 }
 
 /// DevTools' `calculateShallowSizes`: arrays, hidden objects and external string data reachable
@@ -489,240 +479,64 @@ fn distances(s: &HeapSnapshot, ephemerons: &Ephemerons) -> (Vec<u32>, Vec<u32>) 
         true
     };
 
-    let mut bfs =
-        |queue: &mut Vec<u32>, start: usize, distance: &mut Vec<u32>, parent: &mut Vec<u32>| {
-            let mut head = start;
-            while head < queue.len() {
-                let v = queue[head];
-                head += 1;
-                let d = distance[v as usize].wrapping_add(1);
-                for e in s.edge_range(v) {
-                    if s.shape.edge_type[e] == t.edge_weak {
-                        continue;
-                    }
-                    let child = s.shape.edge_to[e];
-                    if distance[child as usize] != NO_DISTANCE {
-                        continue;
-                    }
-                    if !filter(v, e) {
-                        continue;
-                    }
-                    distance[child as usize] = d;
-                    parent[child as usize] = e as u32;
-                    queue.push(child);
+    // Which nodes have a distance, as bits: every edge's target is tested, and these stay in
+    // the core's cache where `distance` would not.
+    let mut reached = vec![0u64; n.div_ceil(64)];
+    let mut bfs = |queue: &mut Vec<u32>,
+                   distance: &mut Vec<u32>,
+                   parent: &mut Vec<u32>,
+                   reached: &mut Vec<u64>| {
+        let mut head = 0;
+        while head < queue.len() {
+            let v = queue[head];
+            head += 1;
+            let d = distance[v as usize].wrapping_add(1);
+            for e in s.edge_range(v) {
+                if s.shape.edge_type[e] == t.edge_weak {
+                    continue;
                 }
+                let child = s.shape.edge_to[e];
+                if bit(reached, child as usize) || !filter(v, e) {
+                    continue;
+                }
+                set_bit(reached, child as usize);
+                distance[child as usize] = d;
+                parent[child as usize] = e as u32;
+                queue.push(child);
             }
-        };
+        }
+    };
 
     let mut user_roots = 0;
     for e in s.edge_range(s.root) {
         let child = s.shape.edge_to[e];
         if is_user_root(s, child) {
+            set_bit(&mut reached, child as usize);
             distance[child as usize] = 1;
             parent[child as usize] = e as u32;
             queue.push(child);
             user_roots += 1;
         }
     }
-    bfs(&mut queue, 0, &mut distance, &mut parent);
+    bfs(&mut queue, &mut distance, &mut parent, &mut reached);
     distance[s.root as usize] = if user_roots > 0 {
         BASE_SYSTEM_DISTANCE
     } else {
         0
     };
     parent[s.root as usize] = NONE;
+    set_bit(&mut reached, s.root as usize);
     queue.clear();
     queue.push(s.root);
-    bfs(&mut queue, 0, &mut distance, &mut parent);
+    bfs(&mut queue, &mut distance, &mut parent, &mut reached);
     (distance, parent)
 }
 
-/// DevTools' `calculateDominatorsAndRetainedSizes` semantics: the dominator tree over essential
-/// edges, with orphans (only weak retainers) and leftover cycles hung off the root. Computed by
-/// Semi-NCA (Georgiadis' variant of Lengauer–Tarjan: the same semidominators, then immediate
-/// dominators by walking up the DFS tree), which needs no buckets and so three fewer arrays per
-/// node. Dominators are unique, so the result is DevTools' own; the orphan and leftover rules
-/// give every such node the root's DFS number as parent, as DevTools' DFS does.
-/// Returns the immediate dominators and the DFS order (ordinals), which lists every node after
-/// its dominator.
-fn dominators(s: &Shape, essential: &[u64]) -> (Vec<u32>, Vec<u32>) {
-    let node_count = s.node_count() as usize;
-    // Vertices are ordinal + 1, so that 0 can mean "none".
-    // Predecessors over essential edges only. Counts go one slot further than their list's
-    // start, so that the start slots can serve as fill cursors and end up as the next list's
-    // start (no second offsets array).
-    let mut first_pred = vec![0u32; node_count + 2];
-    for e in 0..s.edge_to.len() {
-        if bit(essential, e) {
-            first_pred[s.edge_to[e] as usize + 2] += 1;
-        }
-    }
-    for i in 1..first_pred.len() {
-        first_pred[i] += first_pred[i - 1];
-    }
-    let mut preds = vec![0u32; first_pred[node_count + 1] as usize];
-    for v in 0..node_count as u32 {
-        for e in s.edge_range(v) {
-            if bit(essential, e) {
-                let cursor = &mut first_pred[s.edge_to[e] as usize + 1];
-                preds[*cursor as usize] = v + 1;
-                *cursor += 1;
-            }
-        }
-    }
-
-    let len = node_count + 1;
-    // DFS number of each vertex's DFS parent, by vertex.
-    let mut parent = vec![0u32; len];
-    // By vertex: its DFS number until the vertex is processed, then its semidominator's number.
-    let mut semi = vec![0u32; len];
-    // By DFS number: the vertex.
-    let mut vertex = vec![0u32; len];
-    // During the DFS: each vertex's next edge to examine. Afterwards: the link forest.
-    let mut ancestor = vec![0u32; len];
-    let mut count = 0u32;
-
-    let first_edge = &s.first_edge;
-    let edge_to = &s.edge_to;
-    let dfs = |root: u32,
-               parent: &mut [u32],
-               semi: &mut [u32],
-               vertex: &mut [u32],
-               next_edge: &mut [u32],
-               count: &mut u32| {
-        next_edge[root as usize] = first_edge[root as usize - 1];
-        let mut v = root;
-        while v != 0 {
-            let vi = v as usize;
-            if semi[vi] == 0 {
-                *count += 1;
-                semi[vi] = *count;
-                vertex[*count as usize] = v;
-            }
-            let mut v_next = vertex[parent[vi] as usize];
-            let end = first_edge[vi];
-            while next_edge[vi] < end {
-                let e = next_edge[vi] as usize;
-                next_edge[vi] += 1;
-                if !bit(essential, e) {
-                    continue;
-                }
-                let w = edge_to[e] + 1;
-                if semi[w as usize] == 0 {
-                    parent[w as usize] = semi[vi];
-                    next_edge[w as usize] = first_edge[w as usize - 1];
-                    v_next = w;
-                    break;
-                }
-            }
-            v = v_next;
-        }
-    };
-
-    let r = s.root + 1;
-    dfs(
-        r,
-        &mut parent,
-        &mut semi,
-        &mut vertex,
-        &mut ancestor,
-        &mut count,
-    );
-    // The root's DFS number is 1; orphans and leftovers get it as their parent.
-    if (count as usize) < node_count {
-        for v in 1..=node_count as u32 {
-            let has_essential_retainer = first_pred[v as usize - 1] != first_pred[v as usize];
-            if semi[v as usize] == 0 && !has_essential_retainer {
-                parent[v as usize] = 1;
-                dfs(
-                    v,
-                    &mut parent,
-                    &mut semi,
-                    &mut vertex,
-                    &mut ancestor,
-                    &mut count,
-                );
-            }
-        }
-    }
-    if (count as usize) < node_count {
-        for v in 1..=node_count as u32 {
-            if semi[v as usize] == 0 {
-                parent[v as usize] = 1;
-                count += 1;
-                semi[v as usize] = count;
-                vertex[count as usize] = v;
-            }
-        }
-    }
-    ancestor.iter_mut().for_each(|a| *a = 0);
-    let mut label: Vec<u32> = (0..len as u32).collect();
-
-    // Semidominators, in reverse DFS order, with path-compressed EVAL over the link forest.
-    let mut stack: Vec<u32> = Vec::new();
-    for i in (2..=count as usize).rev() {
-        let w = vertex[i] as usize;
-        let (from, to) = (first_pred[w - 1] as usize, first_pred[w] as usize);
-        let mut best = if from == to { 1 } else { semi[w] };
-        for &v in &preds[from..to] {
-            let u = if ancestor[v as usize] == 0 {
-                v
-            } else {
-                // Compress the path from v up to the forest root's child.
-                stack.clear();
-                let mut x = v;
-                while ancestor[ancestor[x as usize] as usize] != 0 {
-                    stack.push(x);
-                    x = ancestor[x as usize];
-                }
-                while let Some(y) = stack.pop() {
-                    let y = y as usize;
-                    let a = ancestor[y] as usize;
-                    if semi[label[a] as usize] < semi[label[y] as usize] {
-                        label[y] = label[a];
-                    }
-                    ancestor[y] = ancestor[a];
-                }
-                label[v as usize]
-            };
-            best = best.min(semi[u as usize]);
-        }
-        semi[w] = best;
-        ancestor[w] = vertex[parent[w] as usize];
-    }
-    drop((preds, first_pred));
-
-    // Immediate dominators by DFS number: the nearest ancestor in the DFS tree whose number is
-    // at most the semidominator's. `ancestor` is reused for them.
-    let mut idom = ancestor;
-    idom[1] = 1;
-    for i in 2..=count as usize {
-        let w = vertex[i] as usize;
-        let mut d = parent[w];
-        while d > semi[w] {
-            d = idom[d as usize];
-        }
-        idom[i] = d;
-    }
-    drop((parent, semi));
-    let mut dominator = label;
-    for i in 1..=count as usize {
-        dominator[vertex[i] as usize - 1] = vertex[idom[i] as usize] - 1;
-    }
-    dominator.truncate(node_count);
-    drop(idom);
-    let mut order = vertex;
-    order.truncate(count as usize + 1);
-    order.remove(0);
-    order.iter_mut().for_each(|v| *v -= 1);
-    (dominator, order)
-}
-
-/// Sums shallow sizes up the dominator tree, visiting nodes in reverse DFS order.
-fn retained_sizes(sizes: &Sizes, dominator: &[u32], order: &[u32]) -> Vec<u64> {
+/// Sums shallow sizes up the dominator tree, children before their dominators.
+fn retained_sizes(sizes: &Sizes, tree: &DominatorTree) -> Vec<u64> {
     let mut retained: Vec<u64> = (0..sizes.len() as u32).map(|v| sizes.get(v)).collect();
-    for &v in order.iter().skip(1).rev() {
-        let d = dominator[v as usize] as usize;
+    for &v in tree.preorder().iter().skip(1).rev() {
+        let d = tree.dominator(v) as usize;
         retained[d] += retained[v as usize];
     }
     retained
@@ -730,134 +544,7 @@ fn retained_sizes(sizes: &Sizes, dominator: &[u32], order: &[u32]) -> Vec<u64> {
 
 #[cfg(test)]
 mod tests {
-    use super::{dominators, js_parse_int};
-    use crate::snapshot::graph::{Shape, Types};
-
-    /// Dominators by the textbook fixpoint (Dom(v) = {v} ∪ ⋂ Dom(preds)), under DevTools' rules:
-    /// nodes without retainers hang off the root, nodes still unreached get the root.
-    fn dominators_by_fixpoint(n: usize, edges: &[(u32, u32)], root: u32) -> Vec<u32> {
-        let mut preds: Vec<Vec<u32>> = vec![Vec::new(); n];
-        for &(from, to) in edges {
-            preds[to as usize].push(from);
-        }
-        for v in 0..n as u32 {
-            if v != root && preds[v as usize].is_empty() {
-                preds[v as usize].push(root);
-            }
-        }
-        let mut reached = vec![false; n];
-        reached[root as usize] = true;
-        loop {
-            let mut changed = false;
-            for v in 0..n {
-                if !reached[v] && preds[v].iter().any(|&p| reached[p as usize]) {
-                    reached[v] = true;
-                    changed = true;
-                }
-            }
-            if !changed {
-                break;
-            }
-        }
-        let all: Vec<bool> = vec![true; n];
-        let mut dom: Vec<Vec<bool>> = (0..n)
-            .map(|v| {
-                if v == root as usize {
-                    (0..n).map(|u| u == v).collect()
-                } else {
-                    all.clone()
-                }
-            })
-            .collect();
-        loop {
-            let mut changed = false;
-            for v in (0..n).filter(|&v| v != root as usize && reached[v]) {
-                let mut next = all.clone();
-                for &p in preds[v].iter().filter(|&&p| reached[p as usize]) {
-                    for u in 0..n {
-                        next[u] &= dom[p as usize][u];
-                    }
-                }
-                next[v] = true;
-                if next != dom[v] {
-                    dom[v] = next;
-                    changed = true;
-                }
-            }
-            if !changed {
-                break;
-            }
-        }
-        let size = |v: usize| dom[v].iter().filter(|&&b| b).count();
-        (0..n)
-            .map(|v| {
-                if v == root as usize || !reached[v] {
-                    return root;
-                }
-                (0..n)
-                    .filter(|&u| u != v && dom[v][u])
-                    .max_by_key(|&u| size(u))
-                    .unwrap_or(root as usize) as u32
-            })
-            .collect()
-    }
-
-    #[test]
-    fn dominators_agree_with_the_textbook_fixpoint_on_random_graphs() {
-        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-        let mut random = move |below: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % below
-        };
-        for round in 0..2000 {
-            let n = 2 + random(14) as usize;
-            let edge_count = random(3 * n as u64) as usize;
-            let mut edges: Vec<(u32, u32)> = (0..edge_count)
-                .map(|_| (random(n as u64) as u32, random(n as u64) as u32))
-                .collect();
-            edges.sort_by_key(|&(from, _)| from);
-            let mut first_edge = vec![0u32; n + 1];
-            for &(from, _) in &edges {
-                first_edge[from as usize + 1] += 1;
-            }
-            for i in 1..=n {
-                first_edge[i] += first_edge[i - 1];
-            }
-            let shape = Shape {
-                node_type: vec![0; n],
-                self_size: Default::default(),
-                first_edge,
-                edge_type: vec![0; edges.len()],
-                edge_to: edges.iter().map(|&(_, to)| to).collect(),
-                types: Types::from_meta(&Default::default()),
-                root: 0,
-            };
-            // Self-loops are never essential (DevTools' rule); every other edge is.
-            let mut essential = vec![0u64; edges.len().div_ceil(64)];
-            for (e, &(from, to)) in edges.iter().enumerate() {
-                if from != to {
-                    essential[e >> 6] |= 1 << (e & 63);
-                }
-            }
-            let kept: Vec<(u32, u32)> = edges.iter().copied().filter(|(f, t)| f != t).collect();
-            let (dominator, order) = dominators(&shape, &essential);
-            assert_eq!(
-                dominator,
-                dominators_by_fixpoint(n, &kept, 0),
-                "round {round}: {n} nodes, edges {kept:?}"
-            );
-            let mut position = vec![usize::MAX; n];
-            for (i, &v) in order.iter().enumerate() {
-                position[v as usize] = i;
-            }
-            assert!(
-                (1..n).all(|v| position[dominator[v] as usize] < position[v]),
-                "round {round}: the order lists a node before its dominator"
-            );
-        }
-    }
+    use super::js_parse_int;
 
     #[test]
     fn parse_int_follows_javascript() {

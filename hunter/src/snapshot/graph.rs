@@ -80,11 +80,67 @@ pub(crate) struct Parts {
     pub trace_node_id: Vec<u32>,
     pub detachedness: Vec<u8>,
     pub edge_name: Vec<u32>,
-    pub locations: Vec<u32>,
+    pub locations: LocationsPart,
+    pub largest_names: Option<LargestNames>,
     pub trace_function_infos: Vec<u32>,
     pub trace_tree: Vec<TraceNode>,
     pub string_bytes: Vec<u8>,
     pub string_ends: Vec<u64>,
+}
+
+/// V8's `locations` array, or what it became once checked while the strings arrived.
+pub(crate) enum LocationsPart {
+    Raw(Vec<u32>),
+    Built(Locations),
+}
+
+/// The largest string index naming a node and a string-named edge, over the columns as they
+/// were (lengths kept): the end compares them with the string count instead of every name.
+pub(crate) struct LargestNames {
+    node: Option<u32>,
+    edge: Option<u32>,
+    nodes: usize,
+    edges: usize,
+}
+
+impl LargestNames {
+    pub(crate) fn of(
+        node_name: &[u32],
+        edge_type: &[u8],
+        edge_name: &[u32],
+        edge_is_indexed: &[bool],
+    ) -> Self {
+        let edge = edge_type
+            .iter()
+            .zip(edge_name)
+            .filter(|&(&t, _)| !edge_is_indexed.get(t as usize).copied().unwrap_or(false))
+            .map(|(_, &name)| name)
+            .max();
+        Self {
+            node: node_name.iter().copied().max(),
+            edge,
+            nodes: node_name.len(),
+            edges: edge_name.len(),
+        }
+    }
+    /// Every name is a string index below `string_count`, if the columns are still the ones
+    /// measured.
+    fn all_below(&self, string_count: u64, node_name: &[u32], edge_name: &[u32]) -> bool {
+        let below = |largest: Option<u32>| largest.is_none_or(|i| (i as u64) < string_count);
+        self.nodes == node_name.len()
+            && self.edges == edge_name.len()
+            && below(self.node)
+            && below(self.edge)
+    }
+}
+
+/// Per edge type: whether its edges are named by a number (elements, hidden) instead of a
+/// string.
+pub(crate) fn indexed_edge_types(meta: &Meta) -> Vec<bool> {
+    meta.edge_types
+        .iter()
+        .map(|t| t == "element" || t == "hidden")
+        .collect()
 }
 
 /// The graph's structure: what the dominator tree needs, shared with the thread that computes
@@ -114,8 +170,7 @@ impl Shape {
 /// `system / ExternalStringData` node). The analysis uses each part only when its assumptions
 /// hold; otherwise it recomputes that part.
 pub(crate) struct Speculation {
-    pub dominator: Vec<u32>,
-    pub order: Vec<u32>,
+    pub tree: super::dominators::DominatorTree,
     pub shallow: Sizes,
     pub retained: Vec<u64>,
 }
@@ -257,28 +312,38 @@ impl HeapSnapshot {
             ends: p.string_ends,
         };
         let string_count = strings.len() as u64;
-        let edge_is_indexed: Vec<bool> = meta
-            .edge_types
-            .iter()
-            .map(|t| t == "element" || t == "hidden")
-            .collect();
-        // Two independent passes over different columns: one thread each.
-        let (checked, locations) = std::thread::scope(|scope| {
-            let locations = scope
-                .spawn(|| build_locations(&meta, p.locations, node_field_count, node_count, end));
-            let checked = check_string_indices(
+        let edge_is_indexed = indexed_edge_types(&meta);
+        let names_fit = p
+            .largest_names
+            .as_ref()
+            .is_some_and(|largest| largest.all_below(string_count, &p.node_name, &p.edge_name));
+        let check = || {
+            if names_fit {
+                return Ok(());
+            }
+            check_string_indices(
                 &p.node_name,
                 &p.shape.edge_type,
                 &p.edge_name,
                 &edge_is_indexed,
                 string_count,
                 end,
-            );
-            let locations = locations
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (checked, locations)
-        });
+            )
+        };
+        // Two independent passes over different columns: one thread each (when neither was
+        // done while the strings arrived).
+        let (checked, locations) = match p.locations {
+            LocationsPart::Built(built) => (check(), Ok(built)),
+            LocationsPart::Raw(raw) => std::thread::scope(|scope| {
+                let locations =
+                    scope.spawn(|| build_locations(&meta, &raw, node_field_count, node_count, end));
+                let checked = check();
+                let locations = locations
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (checked, locations)
+            }),
+        };
         checked?;
         if !meta.root_index.is_multiple_of(node_field_count)
             || meta.root_index / node_field_count >= node_count as u64
@@ -571,10 +636,10 @@ impl Locations {
     }
 }
 
-/// Checks and compacts V8's `locations` array; the raw array is freed here.
-fn build_locations(
+/// Checks and compacts V8's `locations` array; `end` is the offset errors name.
+pub(crate) fn build_locations(
     meta: &Meta,
-    raw: Vec<u32>,
+    raw: &[u32],
     node_field_count: u64,
     node_count: usize,
     end: u64,
@@ -627,7 +692,6 @@ fn build_locations(
         });
         out.push(((index / node_field_count) as u32, place));
     }
-    drop(raw);
     // V8 writes them in node order; otherwise sort, keeping (as DevTools does) the last location
     // given for a node.
     if !out.windows(2).all(|w| w[0].0 < w[1].0) {

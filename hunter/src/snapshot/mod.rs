@@ -21,6 +21,7 @@
 
 mod analysis;
 mod classes;
+mod dominators;
 mod error;
 mod graph;
 mod ids;
@@ -39,6 +40,17 @@ pub use parser::Parser;
 pub use paths::{edge_label, node_label, retainer_path, retainer_path_edges};
 pub use read::read_file;
 pub use summary::{class_retained_sizes, summary, ClassSummary};
+
+/// Bit `i` of a bit vector kept in words.
+#[inline]
+pub(crate) fn bit(bits: &[u64], i: usize) -> bool {
+    bits[i >> 6] & (1 << (i & 63)) != 0
+}
+
+#[inline]
+pub(crate) fn set_bit(bits: &mut [u64], i: usize) {
+    bits[i >> 6] |= 1 << (i & 63);
+}
 
 #[cfg(test)]
 mod tests;

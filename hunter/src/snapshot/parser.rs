@@ -3,7 +3,7 @@
 //! columns of a [`HeapSnapshot`]. It never keeps the JSON text: integers go straight into typed
 //! columns, strings into one byte buffer; only the small `snapshot` object is buffered.
 
-use super::graph::{Parts, Shape, Speculation, TraceNode, Types};
+use super::graph::{LargestNames, LocationsPart, Parts, Shape, Speculation, TraceNode, Types};
 use super::meta::Meta;
 use super::sizes::Sizes;
 use super::{Error, HeapSnapshot};
@@ -383,8 +383,10 @@ impl Parser {
                     _ => unreachable_key(at)?,
                 };
                 if done {
-                    if self.current_key == Key::Edges {
-                        self.b.edges_done();
+                    match self.current_key {
+                        Key::Edges => self.b.edges_done(),
+                        Key::Locations => self.b.locations_done(),
+                        _ => {}
                     }
                     self.state = State::AfterValue;
                 }
@@ -1191,6 +1193,10 @@ pub(crate) struct Builder {
     edge_name: Vec<u32>,
     edge_to: Vec<u32>,
     locations: Vec<u32>,
+    /// The locations, checked and compacted as soon as they and the nodes were complete.
+    built_locations: Option<super::graph::Locations>,
+    /// The largest string indices naming nodes and edges, found once the edges were complete.
+    largest_names: Option<LargestNames>,
     trace_function_infos: Vec<u32>,
     trace_tree: Vec<TraceNode>,
     strings: StringsBuilder,
@@ -1582,7 +1588,28 @@ impl Builder {
             .name("hunter-dominators".into())
             .spawn(move || super::analysis::speculate(&shared))
             .ok();
+        // Checked against the string count at the end; done now, while the strings arrive.
+        self.largest_names = Some(LargestNames::of(
+            &self.node_name,
+            &shape.edge_type,
+            &self.edge_name,
+            &super::graph::indexed_edge_types(meta),
+        ));
         self.shape = Some(shape);
+    }
+
+    /// Checks and compacts the locations while the strings arrive, when the nodes they refer
+    /// to are known. A fault is left for [`HeapSnapshot::from_parts`] to report as usual.
+    fn locations_done(&mut self) {
+        let (Some(meta), Some(shape)) = (&self.meta, &self.shape) else {
+            return;
+        };
+        let fields = meta.node_fields.len() as u64;
+        let nodes = shape.node_type.len();
+        if let Ok(built) = super::graph::build_locations(meta, &self.locations, fields, nodes, 0) {
+            self.built_locations = Some(built);
+            self.locations = Vec::new();
+        }
     }
 
     fn finish(mut self, end: u64) -> Result<Parts, Error> {
@@ -1671,7 +1698,11 @@ impl Builder {
             trace_node_id,
             detachedness,
             edge_name: self.edge_name,
-            locations: self.locations,
+            locations: match self.built_locations {
+                Some(built) => LocationsPart::Built(built),
+                None => LocationsPart::Raw(self.locations),
+            },
+            largest_names: self.largest_names,
             trace_function_infos: self.trace_function_infos,
             trace_tree: self.trace_tree,
             string_bytes: self.strings.bytes,

@@ -111,50 +111,27 @@ fn merge_rows(
 
 /// Per class: the retained sizes of its objects that no other object of the class dominates.
 pub fn class_retained_sizes(s: &HeapSnapshot, a: &Analysis) -> Vec<u64> {
-    let n = s.node_count() as usize;
-    let root = s.root();
-    // The dominator tree as child lists (counts one slot ahead, starts reused as fill cursors).
-    let mut first = vec![0u32; n + 2];
-    for v in 0..n as u32 {
-        if v != root {
-            first[a.dominator(v) as usize + 2] += 1;
-        }
-    }
-    for i in 1..first.len() {
-        first[i] += first[i - 1];
-    }
-    let mut children = vec![0u32; n.saturating_sub(1)];
-    for v in 0..n as u32 {
-        if v != root {
-            let cursor = &mut first[a.dominator(v) as usize + 1];
-            if let Some(slot) = children.get_mut(*cursor as usize) {
-                *slot = v;
-            }
-            *cursor += 1;
-        }
-    }
+    let tree = a.dominator_tree();
     let mut retained = vec![0u64; s.class_count() as usize];
-    let mut seen = vec![false; s.class_count() as usize];
-    let mut list: Vec<u32> = vec![root];
-    let mut marks: Vec<usize> = Vec::new();
-    let mut open: Vec<u32> = Vec::new();
-    while let Some(v) = list.pop() {
-        let class = s.class_key(v) as usize;
-        let (from, to) = (first[v as usize] as usize, first[v as usize + 1] as usize);
-        if !seen[class] && a.shallow_size(v) != 0 {
-            retained[class] += a.retained_size(v);
-            if from != to {
-                seen[class] = true;
-                marks.push(list.len());
-                open.push(class as u32);
+    // A class is open inside the subtree of its outermost counted object; the open subtrees
+    // nest, so the one closing first is on top.
+    let mut open = vec![false; s.class_count() as usize];
+    let mut closing: Vec<(u32, u32)> = Vec::new();
+    for (position, &v) in tree.preorder().iter().enumerate() {
+        while let Some(&(end, class)) = closing.last() {
+            if end as usize > position {
+                break;
             }
+            closing.pop();
+            open[class as usize] = false;
         }
-        list.extend_from_slice(&children[from.min(children.len())..to.min(children.len())]);
-        let len = list.len();
-        while marks.last() == Some(&len) {
-            marks.pop();
-            if let Some(class) = open.pop() {
-                seen[class as usize] = false;
+        let class = s.class_key(v);
+        if !open[class as usize] && a.shallow_size(v) != 0 {
+            retained[class as usize] += a.retained_size(v);
+            let end = tree.subtree_end(position);
+            if end as usize > position + 1 {
+                open[class as usize] = true;
+                closing.push((end, class));
             }
         }
     }

@@ -253,6 +253,12 @@ fn inconsistent_snapshots_are_format_errors() {
         (",2,6,49]", ",2,6,56]", "past the last node"),
         (",3,5,13,16,0,0,0\n", ",30,5,13,16,0,0,0\n", "node type 30"),
         ("\"strings\":[\"\",", "\"strings\":[", "strings"),
+        ("\n,2,6,21,", "\n,2,60,21,", "edge 2 is named by string 60"),
+        (
+            "\"locations\":[35,",
+            "\"locations\":[36,",
+            "node index 36, not a node",
+        ),
         (
             "\"nodes\":[9,0,1,0,2",
             "\"nodes\":[9,0,1,0,3",
