@@ -11,6 +11,7 @@ use super::HeapSnapshot;
 use super::{bit, set_bit};
 use regex::Regex;
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Distance of nodes reachable only from system (non-user) roots starts here, as in DevTools.
 pub const BASE_SYSTEM_DISTANCE: u32 = 100_000_000;
@@ -21,8 +22,7 @@ const NONE: u32 = u32::MAX;
 /// Everything computed over the whole graph once. Node ordinals as in [`HeapSnapshot`].
 pub struct Analysis {
     shallow: Sizes,
-    distance: Vec<u32>,
-    parent_edge: Vec<u32>,
+    distances: Distances,
     tree: DominatorTree,
     retained: Vec<u64>,
 }
@@ -32,21 +32,25 @@ impl Analysis {
         let mut clock = super::Timings::start();
         // Usually the snapshot prepared distances (and shallow sizes, unless the early
         // speculation has them) while naming classes, and the dominator tree, shallow and
-        // retained sizes were speculated while the strings arrived.
+        // retained sizes (and, in a stream, distances) were speculated while the strings
+        // arrived.
         let prepared = s.prepared.lock().ok().and_then(|mut p| p.take());
         let prepared = match prepared {
             Some(prepared) => prepared,
             None => prepare(s),
         };
-        let early = s.speculation.lock().ok().and_then(|mut h| h.take());
-        let early = early.and_then(|handle| handle.join().ok());
-        clock.lap("waited for the early dominator tree");
         let Prepared {
             ephemerons,
             shallow,
-            distance,
-            parent_edge,
+            distances,
+            early,
+            ..
         } = prepared;
+        let early = early.or_else(|| {
+            let handle = s.speculation.lock().ok().and_then(|mut h| h.take());
+            handle.and_then(|handle| handle.join().ok())
+        });
+        clock.lap("waited for the early dominator tree");
         let early_tree_holds = !names_matter(s, &ephemerons);
         let (shallow, early) = match (shallow, early) {
             (Some(shallow), early) => (shallow, early.map(|e| (e.tree, None))),
@@ -69,8 +73,7 @@ impl Analysis {
         clock.lap("analysis");
         Self {
             shallow,
-            distance,
-            parent_edge,
+            distances,
             tree,
             retained,
         }
@@ -96,20 +99,20 @@ impl Analysis {
     /// `BASE_SYSTEM_DISTANCE + k` for nodes reachable only from system roots; `NO_DISTANCE` if
     /// unreachable.
     pub fn distance(&self, n: u32) -> u32 {
-        self.distance[n as usize]
+        self.distances.distance[n as usize]
     }
     /// A root reaches the node through non-weak edges.
     pub fn is_reachable(&self, n: u32) -> bool {
-        self.distance[n as usize] != NO_DISTANCE
+        self.distances.distance[n as usize] != NO_DISTANCE
     }
     /// A user root (the global object) reaches the node, not only V8 internals.
     pub fn is_user_reachable(&self, n: u32) -> bool {
-        self.distance[n as usize] < BASE_SYSTEM_DISTANCE
+        self.distances.distance[n as usize] < BASE_SYSTEM_DISTANCE
     }
     /// The edge through which a shortest retainer path (user roots first) reaches the node;
     /// `None` for the root and unreachable nodes.
     pub fn parent_edge(&self, n: u32) -> Option<u32> {
-        let e = self.parent_edge[n as usize];
+        let e = self.distances.parent_edge[n as usize];
         (e != NONE).then_some(e)
     }
 }
@@ -120,15 +123,28 @@ pub(crate) struct Prepared {
     ephemerons: Ephemerons,
     /// None when the early speculation's shallow sizes are to be used.
     shallow: Option<Sizes>,
-    distance: Vec<u32>,
-    parent_edge: Vec<u32>,
+    distances: Distances,
+    /// The distances are those speculated while the strings arrived (read by the tests).
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) distances_were_early: bool,
+    /// The speculation, when it had finished by the time the names were known.
+    early: Option<Speculation>,
 }
 
-/// Shallow sizes (unless the early speculation has them right) and distances, each on a
-/// thread.
+/// Shallow sizes (unless the early speculation has them right) and distances (unless the early
+/// speculation has them right), each on a thread.
 pub(crate) fn prepare(s: &HeapSnapshot) -> Prepared {
-    let speculated =
-        s.speculation.lock().is_ok_and(|h| h.is_some()) && shallow_speculation_holds(s);
+    // Early work that is over (in a stream, it ended while the strings arrived) is joined now,
+    // for the distances it may hold; work still running is left to `Analysis::new`.
+    let (mut early, running) = match s.speculation.lock() {
+        Ok(mut slot) if slot.as_ref().is_some_and(|h| h.is_finished()) => {
+            (slot.take().and_then(|h| h.join().ok()), false)
+        }
+        Ok(slot) => (None, slot.is_some()),
+        Err(_) => (None, false),
+    };
+    let speculated = (early.is_some() || running) && shallow_speculation_holds(s);
+    let early_distances = early.as_mut().and_then(|e| e.distances.take());
     std::thread::scope(|scope| {
         let shallow = scope.spawn(|| {
             if speculated {
@@ -142,16 +158,29 @@ pub(crate) fn prepare(s: &HeapSnapshot) -> Prepared {
         let mut clock = super::Timings::start();
         let ephemerons = Ephemerons::new(s);
         clock.lap("ephemeron edges");
-        let (distance, parent_edge) = distances(s, &ephemerons);
-        clock.lap("distances");
+        let early_distances =
+            early_distances.filter(|d| speculated_distances_hold(s, &ephemerons, d));
+        let distances_were_early = early_distances.is_some();
+        let distances = match early_distances {
+            Some(early) => {
+                clock.lap("distances (checked the early ones)");
+                early
+            }
+            None => {
+                let distances = distances(s, &ephemerons);
+                clock.lap("distances");
+                distances
+            }
+        };
         let shallow = shallow
             .join()
             .unwrap_or_else(|p| std::panic::resume_unwind(p));
         Prepared {
             ephemerons,
             shallow,
-            distance,
-            parent_edge,
+            distances,
+            distances_were_early,
+            early,
         }
     })
 }
@@ -321,8 +350,9 @@ fn essential_edge_rule<'a>(
 }
 
 /// The dominator tree from the structure alone (see [`Speculation`]); run while the strings of
-/// a snapshot are still arriving.
-pub(crate) fn speculate(g: &Shape) -> Speculation {
+/// a snapshot are still arriving. When they still are once it is done (in a stream, not in a
+/// file, where the distances would only slow down the dominator tree), the distances too.
+pub(crate) fn speculate(g: &Shape, strings_pending: &AtomicBool) -> Speculation {
     let mut clock = super::Timings::start();
     let page_owned = page_owned_nodes(g, |_| false);
     let tree = dominators(g, essential_edge_rule(g, &page_owned, |_, _| false));
@@ -333,10 +363,16 @@ pub(crate) fn speculate(g: &Shape) -> Speculation {
     let shallow = shallow_sizes_of(g, |v| g.node_type[v as usize] != synthetic, |_| false);
     let retained = retained_sizes(&shallow, &tree);
     clock.lap("early: shallow and retained sizes (own thread)");
+    let distances = strings_pending.load(Ordering::Relaxed).then(|| {
+        let distances = speculate_distances(g);
+        clock.lap("early: distances (own thread)");
+        distances
+    });
     Speculation {
         tree,
         shallow,
         retained,
+        distances,
     }
 }
 
@@ -436,36 +472,25 @@ fn js_parse_int(text: &str) -> Option<i64> {
     Some(if negative { -value } else { value })
 }
 
+/// Distances from the roots with the edge through which each node was first reached.
+pub(crate) struct Distances {
+    /// By node; see [`Analysis::distance`].
+    pub distance: Vec<u32>,
+    /// By node: an edge ordinal, or `NONE`.
+    pub parent_edge: Vec<u32>,
+}
+
 /// DevTools' `calculateDistances` (JS flavour, with its edge filter), recording the parent edge
 /// through which each node was first reached.
-fn distances(s: &HeapSnapshot, ephemerons: &Ephemerons) -> (Vec<u32>, Vec<u32>) {
-    let n = s.node_count() as usize;
+fn distances(s: &HeapSnapshot, ephemerons: &Ephemerons) -> Distances {
     let t = s.types;
-    let mut distance = vec![NO_DISTANCE; n];
-    let mut parent = vec![NONE; n];
-    let mut queue: Vec<u32> = Vec::with_capacity(n);
+    let names = NameFilter::new(s);
     // WeakMap entry edges come in pairs (from the table, from the key) whose names differ only
     // in the leading number; the first of a pair met is skipped, as DevTools does.
     let mut pending_text: HashSet<String> = HashSet::new();
-
-    // The filter runs for every edge that reaches a new node: it compares string indices.
-    let native_context = s.strings.indices_of("system / NativeContext");
-    let sloppy_function_map = s.strings.indices_of("sloppy_function_map");
-    let map_descriptors = s.strings.indices_of("(map descriptors)");
-    let mut filter = |v: u32, e: usize| -> bool {
-        let ty = s.shape.node_type[v as usize];
-        if ty == t.hidden
-            && s.edge_has_string_name(e)
-            && sloppy_function_map.contains(&s.edge_name[e])
-            && native_context.contains(&s.node_name[v as usize])
-        {
-            return false;
-        }
-        if ty == t.array && map_descriptors.contains(&s.node_name[v as usize]) {
-            return match js_parse_int(&s.edge_name_string(e)) {
-                Some(index) => index < 2 || index % 3 != 1,
-                None => true,
-            };
+    let filter = |v: u32, e: usize| -> bool {
+        if let Some(follow) = names.decide(s, v, e) {
+            return follow;
         }
         if s.shape.edge_type[e] == t.edge_internal {
             if let Some((_, start)) = ephemerons.get(s.edge_name[e]) {
@@ -478,7 +503,116 @@ fn distances(s: &HeapSnapshot, ephemerons: &Ephemerons) -> (Vec<u32>, Vec<u32>) 
         }
         true
     };
+    breadth_first(&s.shape, |v| is_user_root(s, v), filter)
+}
 
+/// DevTools' distances from the names, whatever was speculated (for the tests to compare).
+#[cfg(test)]
+pub(crate) fn distances_from_names(s: &HeapSnapshot) -> Distances {
+    distances(s, &Ephemerons::new(s))
+}
+
+/// The distances from the structure alone, as if no edge filter that needs names applied and
+/// no `(Document DOM trees)` root existed; [`speculated_distances_hold`] says whether they are
+/// DevTools' own.
+fn speculate_distances(g: &Shape) -> Distances {
+    let synthetic = g.types.synthetic;
+    breadth_first(g, |v| g.node_type[v as usize] != synthetic, |_, _| true)
+}
+
+/// Whether distances computed by [`speculate_distances`] are what [`distances`] gives. The
+/// breadth-first search asks its filter only about edges to nodes not reached yet, and with no
+/// filter each of those edges became a node's parent edge. So while the filter would have let
+/// every parent edge through, both searches take the same steps: only the nodes whose edges a
+/// rule can stop (few, found by name) and the ephemeron edges need a look.
+fn speculated_distances_hold(s: &HeapSnapshot, ephemerons: &Ephemerons, d: &Distances) -> bool {
+    if !s.strings.indices_of("(Document DOM trees)").is_empty() {
+        return false;
+    }
+    let t = s.types;
+    let is_parent = |e: usize| d.parent_edge[s.shape.edge_to[e] as usize] == e as u32;
+    if !ephemerons.matches.is_empty() {
+        // The filter stops the first edge of each pair, whatever its source.
+        let takes_an_ephemeron_edge = d.parent_edge.iter().any(|&e| {
+            e != NONE
+                && s.shape.edge_type[e as usize] == t.edge_internal
+                && ephemerons.get(s.edge_name[e as usize]).is_some()
+        });
+        if takes_an_ephemeron_edge {
+            return false;
+        }
+    }
+    let names = NameFilter::new(s);
+    (0..s.node_count())
+        .filter(|&v| names.may_stop_edges_of(s, v))
+        .all(|v| {
+            s.edge_range(v).all(|e| {
+                s.shape.edge_type[e] == t.edge_weak
+                    || !is_parent(e)
+                    || names.decide(s, v, e) != Some(false)
+            })
+        })
+}
+
+/// The part of DevTools' distance filter that looks at names: the native context's
+/// `sloppy_function_map` and every third value of `(map descriptors)` arrays are not followed.
+struct NameFilter {
+    // String indices, so that the filter compares numbers, not text.
+    native_context: Vec<u32>,
+    sloppy_function_map: Vec<u32>,
+    map_descriptors: Vec<u32>,
+}
+
+impl NameFilter {
+    fn new(s: &HeapSnapshot) -> Self {
+        Self {
+            native_context: s.strings.indices_of("system / NativeContext"),
+            sloppy_function_map: s.strings.indices_of("sloppy_function_map"),
+            map_descriptors: s.strings.indices_of("(map descriptors)"),
+        }
+    }
+
+    /// Whether the filter can stop any edge of `v`.
+    fn may_stop_edges_of(&self, s: &HeapSnapshot, v: u32) -> bool {
+        let (ty, name) = (s.shape.node_type[v as usize], s.node_name[v as usize]);
+        (ty == s.types.hidden && self.native_context.contains(&name))
+            || (ty == s.types.array && self.map_descriptors.contains(&name))
+    }
+
+    /// Whether the BFS follows edge `e` of node `v`, when a rule that looks at names decides.
+    fn decide(&self, s: &HeapSnapshot, v: u32, e: usize) -> Option<bool> {
+        let t = s.types;
+        let ty = s.shape.node_type[v as usize];
+        if ty == t.hidden
+            && s.edge_has_string_name(e)
+            && self.sloppy_function_map.contains(&s.edge_name[e])
+            && self.native_context.contains(&s.node_name[v as usize])
+        {
+            return Some(false);
+        }
+        if ty == t.array && self.map_descriptors.contains(&s.node_name[v as usize]) {
+            return Some(match js_parse_int(&s.edge_name_string(e)) {
+                Some(index) => index < 2 || index % 3 != 1,
+                None => true,
+            });
+        }
+        None
+    }
+}
+
+/// DevTools' breadth-first search for distances: from the user roots first, then from the root
+/// for what only system roots reach, over non-weak edges that `filter` lets through. `filter`
+/// is asked only about edges to nodes not reached yet.
+fn breadth_first(
+    g: &Shape,
+    is_user_root: impl Fn(u32) -> bool,
+    mut filter: impl FnMut(u32, usize) -> bool,
+) -> Distances {
+    let n = g.node_count() as usize;
+    let t = g.types;
+    let mut distance = vec![NO_DISTANCE; n];
+    let mut parent = vec![NONE; n];
+    let mut queue: Vec<u32> = Vec::with_capacity(n);
     // Which nodes have a distance, as bits: every edge's target is tested, and these stay in
     // the core's cache where `distance` would not.
     let mut reached = vec![0u64; n.div_ceil(64)];
@@ -491,11 +625,11 @@ fn distances(s: &HeapSnapshot, ephemerons: &Ephemerons) -> (Vec<u32>, Vec<u32>) 
             let v = queue[head];
             head += 1;
             let d = distance[v as usize].wrapping_add(1);
-            for e in s.edge_range(v) {
-                if s.shape.edge_type[e] == t.edge_weak {
+            for e in g.edge_range(v) {
+                if g.edge_type[e] == t.edge_weak {
                     continue;
                 }
-                let child = s.shape.edge_to[e];
+                let child = g.edge_to[e];
                 if bit(reached, child as usize) || !filter(v, e) {
                     continue;
                 }
@@ -508,9 +642,9 @@ fn distances(s: &HeapSnapshot, ephemerons: &Ephemerons) -> (Vec<u32>, Vec<u32>) 
     };
 
     let mut user_roots = 0;
-    for e in s.edge_range(s.root) {
-        let child = s.shape.edge_to[e];
-        if is_user_root(s, child) {
+    for e in g.edge_range(g.root) {
+        let child = g.edge_to[e];
+        if is_user_root(child) {
             set_bit(&mut reached, child as usize);
             distance[child as usize] = 1;
             parent[child as usize] = e as u32;
@@ -519,17 +653,20 @@ fn distances(s: &HeapSnapshot, ephemerons: &Ephemerons) -> (Vec<u32>, Vec<u32>) 
         }
     }
     bfs(&mut queue, &mut distance, &mut parent, &mut reached);
-    distance[s.root as usize] = if user_roots > 0 {
+    distance[g.root as usize] = if user_roots > 0 {
         BASE_SYSTEM_DISTANCE
     } else {
         0
     };
-    parent[s.root as usize] = NONE;
-    set_bit(&mut reached, s.root as usize);
+    parent[g.root as usize] = NONE;
+    set_bit(&mut reached, g.root as usize);
     queue.clear();
-    queue.push(s.root);
+    queue.push(g.root);
     bfs(&mut queue, &mut distance, &mut parent, &mut reached);
-    (distance, parent)
+    Distances {
+        distance,
+        parent_edge: parent,
+    }
 }
 
 /// Sums shallow sizes up the dominator tree, children before their dominators.

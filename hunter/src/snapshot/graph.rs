@@ -167,12 +167,14 @@ impl Shape {
 /// What can be computed from the [`Shape`] alone, before the strings arrived, by assuming that
 /// DevTools' rules that need names do not apply: the dominator tree (no WeakMap table edges, no
 /// `(Document DOM trees)` root), then shallow sizes and retained sizes (also no
-/// `system / ExternalStringData` node). The analysis uses each part only when its assumptions
-/// hold; otherwise it recomputes that part.
+/// `system / ExternalStringData` node), and, if the strings are still arriving by then,
+/// distances (no edge stopped by DevTools' name filters). The analysis uses each part only when
+/// its assumptions hold; otherwise it recomputes that part.
 pub(crate) struct Speculation {
     pub tree: super::dominators::DominatorTree,
     pub shallow: Sizes,
     pub retained: Vec<u64>,
+    pub distances: Option<super::analysis::Distances>,
 }
 
 /// The snapshot's string table in one buffer.

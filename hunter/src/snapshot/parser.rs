@@ -7,6 +7,7 @@ use super::graph::{LargestNames, LocationsPart, Parts, Shape, Speculation, Trace
 use super::meta::Meta;
 use super::sizes::Sizes;
 use super::{Error, HeapSnapshot};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
@@ -475,6 +476,13 @@ impl Parser {
     }
 
     /// The declared layout, once the `snapshot` object has been read.
+    /// Whether the work begun on the structure when the edges closed is over (the tests use it
+    /// to stand for a stream whose strings arrive late).
+    #[cfg(test)]
+    pub(crate) fn early_work_finished(&self) -> bool {
+        self.b.speculation.as_ref().is_some_and(|h| h.is_finished())
+    }
+
     pub(crate) fn meta(&self) -> Option<&Meta> {
         self.b.meta.as_ref()
     }
@@ -1205,6 +1213,24 @@ pub(crate) struct Builder {
     /// The structure columns, once the edges are complete.
     shape: Option<Arc<Shape>>,
     speculation: Option<JoinHandle<Speculation>>,
+    /// Tells the speculation whether the rest of the input is still to come.
+    strings_pending: InputPending,
+}
+
+/// True until the builder is finished or dropped: while the rest of a stream is still on its
+/// way, the speculation has time on its hands.
+struct InputPending(Arc<AtomicBool>);
+
+impl Default for InputPending {
+    fn default() -> Self {
+        Self(Arc::new(AtomicBool::new(true)))
+    }
+}
+
+impl Drop for InputPending {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Relaxed);
+    }
 }
 
 impl Builder {
@@ -1584,9 +1610,10 @@ impl Builder {
             root: (meta.root_index / fields) as u32,
         });
         let shared = Arc::clone(&shape);
+        let strings_pending = Arc::clone(&self.strings_pending.0);
         self.speculation = std::thread::Builder::new()
             .name("hunter-dominators".into())
-            .spawn(move || super::analysis::speculate(&shared))
+            .spawn(move || super::analysis::speculate(&shared, &strings_pending))
             .ok();
         // Checked against the string count at the end; done now, while the strings arrive.
         self.largest_names = Some(LargestNames::of(
@@ -1613,6 +1640,7 @@ impl Builder {
     }
 
     fn finish(mut self, end: u64) -> Result<Parts, Error> {
+        self.strings_pending.0.store(false, Ordering::Relaxed);
         let meta = self
             .meta
             .take()

@@ -597,3 +597,142 @@ fn a_fifo_is_read_in_order() {
         fingerprint(&parse(text.as_bytes()).unwrap())
     );
 }
+
+/// Parses `text` as a stream whose strings arrive only after the work begun on the structure is
+/// over, as in a hunt; returns the snapshot and whether that work had distances to offer.
+fn parse_with_late_strings(text: &[u8]) -> (HeapSnapshot, bool) {
+    let cut = text
+        .windows(9)
+        .position(|w| w == b"\"strings\"")
+        .expect("a strings key");
+    let mut parser = Parser::new();
+    parser.feed(&text[..cut]).unwrap();
+    // A hang guard, not a timing assertion.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !parser.early_work_finished() {
+        assert!(std::time::Instant::now() < deadline, "no early work");
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    parser.feed(&text[cut..]).unwrap();
+    let s = parser.finish().unwrap();
+    let early = s
+        .prepared
+        .lock()
+        .unwrap()
+        .as_ref()
+        .is_some_and(|p| p.distances_were_early);
+    (s, early)
+}
+
+/// Every node's distance and parent edge are those DevTools' rules give from the names.
+fn assert_distances_from_names(s: &HeapSnapshot) {
+    let a = Analysis::new(s);
+    let expected = analysis::distances_from_names(s);
+    for n in 0..s.node_count() {
+        assert_eq!(
+            (a.distance(n), a.parent_edge(n)),
+            (
+                expected.distance[n as usize],
+                Some(expected.parent_edge[n as usize]).filter(|&e| e != u32::MAX)
+            ),
+            "node {n} ({})",
+            s.node_name(n)
+        );
+    }
+}
+
+/// TINY with its array renamed (string 10) and its element edge to the Session replaced.
+fn tiny_with_array(node: &str, edge: &str, new_strings: &str) -> String {
+    let text = TINY
+        .replacen(",1,0,9,32,1,0,0\n", node, 1)
+        .replacen(",1,0,35\n", edge, 1)
+        .replacen(r#"q\""]}"#, &format!(r#"q\"",{new_strings}]}}"#), 1);
+    assert_ne!(text, TINY);
+    text
+}
+
+#[test]
+fn distances_speculated_in_a_stream_are_used_when_no_name_rule_applies() {
+    let (s, early) = parse_with_late_strings(TINY.as_bytes());
+    assert!(
+        early,
+        "the distances computed before the strings were not used"
+    );
+    assert_distances_from_names(&s);
+    let a = Analysis::new(&s);
+    assert_eq!(a.distance(5), 4);
+    assert_eq!(a.distance(2), BASE_SYSTEM_DISTANCE + 1);
+
+    // A `(map descriptors)` array whose edge the filter lets through changes nothing.
+    let text = tiny_with_array(",1,10,9,32,1,0,0\n", ",1,0,35\n", r#""(map descriptors)""#);
+    let (s, early) = parse_with_late_strings(text.as_bytes());
+    assert!(early);
+    assert_distances_from_names(&s);
+}
+
+#[test]
+fn distances_speculated_in_a_stream_are_redone_when_a_name_rule_stops_a_path() {
+    // DevTools does not follow every third value of `(map descriptors)`: the Session (and its
+    // string) cannot be reached.
+    let descriptors = tiny_with_array(",1,10,9,32,1,0,0\n", ",1,4,35\n", r#""(map descriptors)""#);
+    // Nor the native context's `sloppy_function_map` (a property of a hidden node).
+    let native_context = tiny_with_array(
+        ",0,10,9,32,1,0,0\n",
+        ",2,11,35\n",
+        r#""system / NativeContext","sloppy_function_map""#,
+    );
+    for text in [&descriptors, &native_context] {
+        let (s, early) = parse_with_late_strings(text.as_bytes());
+        assert!(!early);
+        assert_distances_from_names(&s);
+        let a = Analysis::new(&s);
+        assert_eq!((a.distance(5), a.distance(7)), (NO_DISTANCE, NO_DISTANCE));
+        assert_eq!(a.parent_edge(5), None);
+    }
+
+    // The first edge of a WeakMap entry pair met is not followed either.
+    let weak_map = TINY.replacen(
+        r#""table""#,
+        r#""1 / part of key (Map @7) -> value (x @9) pair in WeakMap (table @7)""#,
+        1,
+    );
+    // `(Document DOM trees)` is a user root, unlike other synthetic roots.
+    let dom_trees = TINY.replacen(r#""(GC roots)""#, r#""(Document DOM trees)""#, 1);
+    for text in [&weak_map, &dom_trees] {
+        assert_ne!(text, TINY);
+        let (s, early) = parse_with_late_strings(text.as_bytes());
+        assert!(!early);
+        assert_distances_from_names(&s);
+    }
+    let (s, _) = parse_with_late_strings(weak_map.as_bytes());
+    assert_eq!(Analysis::new(&s).distance(4), NO_DISTANCE);
+    let (s, _) = parse_with_late_strings(dom_trees.as_bytes());
+    assert_eq!(Analysis::new(&s).distance(2), 1);
+}
+
+/// Real Node heaps (WeakMaps, descriptor arrays, native contexts and all): whether or not the
+/// speculated distances hold, the analysis has DevTools' distances and parent edges.
+#[test]
+fn distances_of_real_snapshots_streamed_with_late_strings_follow_devtools() {
+    let dir = tempfile::tempdir().unwrap();
+    let tools = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools");
+    for mode in ["mixed", "leak"] {
+        let out = std::process::Command::new("node")
+            .arg(tools.join("make-snapshots.js"))
+            .arg(mode)
+            .arg(dir.path())
+            .output()
+            .expect("node runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    for file in ["mixed.heapsnapshot", "leak-3.heapsnapshot"] {
+        let text = std::fs::read(dir.path().join(file)).unwrap();
+        let (s, _) = parse_with_late_strings(&text);
+        assert_distances_from_names(&s);
+        assert!(s.node_count() > 10_000, "{file} is a real heap");
+    }
+}
