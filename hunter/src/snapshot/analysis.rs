@@ -24,7 +24,7 @@ pub struct Analysis {
     shallow: Sizes,
     distances: Distances,
     tree: DominatorTree,
-    retained: Vec<u64>,
+    retained: Sizes,
 }
 
 impl Analysis {
@@ -86,7 +86,7 @@ impl Analysis {
     }
     /// Size of everything the node keeps alive alone (its dominator subtree), shallow sizes.
     pub fn retained_size(&self, n: u32) -> u64 {
-        self.retained[n as usize]
+        self.retained.get(n)
     }
     /// Immediate dominator (the root is its own).
     pub fn dominator(&self, n: u32) -> u32 {
@@ -671,11 +671,11 @@ fn breadth_first(
 }
 
 /// Sums shallow sizes up the dominator tree, children before their dominators.
-fn retained_sizes(sizes: &Sizes, tree: &DominatorTree) -> Vec<u64> {
-    let mut retained: Vec<u64> = (0..sizes.len() as u32).map(|v| sizes.get(v)).collect();
+fn retained_sizes(sizes: &Sizes, tree: &DominatorTree) -> Sizes {
+    let mut retained = sizes.clone();
     for &v in tree.preorder().iter().skip(1).rev() {
-        let d = tree.dominator(v) as usize;
-        retained[d] += retained[v as usize];
+        let d = tree.dominator(v);
+        retained.set(d, retained.get(d) + retained.get(v));
     }
     retained
 }

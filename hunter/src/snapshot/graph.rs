@@ -173,7 +173,7 @@ impl Shape {
 pub(crate) struct Speculation {
     pub tree: super::dominators::DominatorTree,
     pub shallow: Sizes,
-    pub retained: Vec<u64>,
+    pub retained: Sizes,
     pub distances: Option<super::analysis::Distances>,
 }
 

@@ -12,9 +12,6 @@ pub(crate) struct Sizes {
 }
 
 impl Sizes {
-    pub fn len(&self) -> usize {
-        self.small.len()
-    }
     pub fn reserve_exact(&mut self, n: usize) {
         self.small.reserve_exact(n);
     }

@@ -118,6 +118,32 @@ fn any_split_into_chunks_parses_the_same() {
     assert_eq!(fingerprint(&s), whole, "seven bytes at a time");
 }
 
+/// Retained sizes are kept in 4 bytes per node; totals past 4 GiB still add up.
+#[test]
+fn retained_sizes_past_four_gib_add_up() {
+    // The Session and its string take 3 GiB each.
+    let text = TINY
+        .replacen(",3,4,11,24,1,0,0\n", ",3,4,11,3221225472,1,0,0\n", 1)
+        .replacen(",2,9,15,20,0,0,0]", ",2,9,15,3221225472,0,0,0]", 1);
+    assert_ne!(text, TINY);
+    let a = Analysis::new(&parse(text.as_bytes()).unwrap());
+    let retained: Vec<u64> = (0..8).map(|n| a.retained_size(n)).collect();
+    let six_gib = 6 << 30;
+    assert_eq!(
+        retained,
+        [
+            six_gib + 188,
+            six_gib + 172,
+            0,
+            six_gib + 72,
+            six_gib,
+            six_gib,
+            16,
+            3 << 30
+        ]
+    );
+}
+
 #[test]
 fn dominators_retained_sizes_and_shallow_transfer() {
     let s = parse(TINY.as_bytes()).unwrap();
