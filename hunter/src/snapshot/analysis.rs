@@ -10,7 +10,7 @@ use super::FastMap;
 use super::HeapSnapshot;
 use super::{bit, set_bit};
 use regex::Regex;
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Distance of nodes reachable only from system (non-user) roots starts here, as in DevTools.
@@ -613,18 +613,16 @@ fn breadth_first(
     let t = g.types;
     let mut distance = vec![NO_DISTANCE; n];
     let mut parent = vec![NONE; n];
-    let mut queue: Vec<u32> = Vec::with_capacity(n);
+    // A ring: it holds the widest frontier, not every node reached.
+    let mut queue: VecDeque<u32> = VecDeque::with_capacity((n / 64).max(16));
     // Which nodes have a distance, as bits: every edge's target is tested, and these stay in
     // the core's cache where `distance` would not.
     let mut reached = vec![0u64; n.div_ceil(64)];
-    let mut bfs = |queue: &mut Vec<u32>,
+    let mut bfs = |queue: &mut VecDeque<u32>,
                    distance: &mut Vec<u32>,
                    parent: &mut Vec<u32>,
                    reached: &mut Vec<u64>| {
-        let mut head = 0;
-        while head < queue.len() {
-            let v = queue[head];
-            head += 1;
+        while let Some(v) = queue.pop_front() {
             let d = distance[v as usize].wrapping_add(1);
             for e in g.edge_range(v) {
                 if g.edge_type[e] == t.edge_weak {
@@ -637,7 +635,7 @@ fn breadth_first(
                 set_bit(reached, child as usize);
                 distance[child as usize] = d;
                 parent[child as usize] = e as u32;
-                queue.push(child);
+                queue.push_back(child);
             }
         }
     };
@@ -649,7 +647,7 @@ fn breadth_first(
             set_bit(&mut reached, child as usize);
             distance[child as usize] = 1;
             parent[child as usize] = e as u32;
-            queue.push(child);
+            queue.push_back(child);
             user_roots += 1;
         }
     }
@@ -661,8 +659,7 @@ fn breadth_first(
     };
     parent[g.root as usize] = NONE;
     set_bit(&mut reached, g.root as usize);
-    queue.clear();
-    queue.push(g.root);
+    queue.push_back(g.root);
     bfs(&mut queue, &mut distance, &mut parent, &mut reached);
     Distances {
         distance,
