@@ -186,7 +186,7 @@ pub(crate) fn dominators(s: &Shape, is_essential: impl Fn(u32, usize) -> bool) -
 
     // Predecessor lists, over essential edges, without one DFS tree edge per vertex: a vertex's
     // DFS parent is processed after it, so that edge always offers the parent's own number,
-    // which the vertex's semidominator starts from instead. A third of the lists in V8 heaps.
+    // which the vertex's semidominator starts from instead: a third of the entries in V8 heaps.
     // Counts go one slot further than their list's start, so that the start slots can serve as
     // fill cursors and end up as the next list's start (no second offsets array).
     let is_tree_vertex = |w: usize| w != r as usize && !bit(&artificial, w);
