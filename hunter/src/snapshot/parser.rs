@@ -475,7 +475,6 @@ impl Parser {
         }
     }
 
-    /// The declared layout, once the `snapshot` object has been read.
     /// Whether the work begun on the structure when the edges closed is over (the tests use it
     /// to stand for a stream whose strings arrive late).
     #[cfg(test)]
@@ -483,6 +482,7 @@ impl Parser {
         self.b.speculation.as_ref().is_some_and(|h| h.is_finished())
     }
 
+    /// The declared layout, once the `snapshot` object has been read.
     pub(crate) fn meta(&self) -> Option<&Meta> {
         self.b.meta.as_ref()
     }
