@@ -88,6 +88,9 @@ impl std::hash::Hasher for FxHasher {
 pub(crate) type FastMap<K, V> =
     std::collections::HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
 
+/// When the first [`Timings`] started: each lap also says when it ended, counted from there.
+static FIRST_TIMING: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
 /// Phase timings on stderr when `HUNTER_TIMINGS` is set (for benchmarks; costs nothing otherwise).
 pub(crate) struct Timings {
     last: Option<std::time::Instant>,
@@ -96,6 +99,9 @@ pub(crate) struct Timings {
 impl Timings {
     pub(crate) fn start() -> Self {
         let on = std::env::var_os("HUNTER_TIMINGS").is_some();
+        if on {
+            FIRST_TIMING.get_or_init(std::time::Instant::now);
+        }
         Self {
             last: on.then(std::time::Instant::now),
         }
@@ -114,8 +120,9 @@ impl Timings {
                     .map_or(0, |kb| kb / 1024)
             };
             eprintln!(
-                "hunter: {:>8.1} ms  {what} (RSS {} MB, peak {} MB)",
+                "hunter: {:>7.1} ms at {:>6.1} ms  {what} (RSS {} MB, peak {} MB)",
                 (now - last).as_secs_f64() * 1e3,
+                (now - *FIRST_TIMING.get_or_init(|| now)).as_secs_f64() * 1e3,
                 field("VmRSS:"),
                 field("VmHWM:")
             );

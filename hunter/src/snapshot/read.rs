@@ -74,6 +74,7 @@ pub(crate) fn read_file_with(
                     stop.store(true, Ordering::Relaxed);
                 }
                 let run = back_half.join().ok().flatten();
+                clock.lap("waited for the edges from the middle");
                 front?;
                 if let Some(run) = run {
                     spliced = parser.splice_edges(run);

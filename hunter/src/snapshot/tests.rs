@@ -257,6 +257,28 @@ fn corrupt_number_names_its_byte() {
     assert_eq!(err.offset(), Some(at as u64));
 }
 
+/// Locations are read record by record in V8's layout; a value past 32 bits among them is still
+/// named with its byte.
+#[test]
+fn locations_in_v8_layout_parse_and_a_value_too_large_is_named() {
+    let records = "\"locations\":[35,1,10,4\n,42,2,3,5\n,49,1,7,8]";
+    let text = TINY.replacen("\"locations\":[35,1,10,4]", records, 1);
+    assert_ne!(text, TINY);
+    let s = parse(text.as_bytes()).unwrap();
+    let located = |n| s.location(n).map(|l| (l.script_id, l.line, l.column));
+    assert_eq!(
+        (located(5), located(6), located(7)),
+        (Some((1, 10, 4)), Some((2, 3, 5)), Some((1, 7, 8)))
+    );
+    let too_large = text.replacen(",42,2,3,5", ",42,2,4294967296,5", 1);
+    // The byte named is the one that ends the number.
+    let at = too_large.find("4294967296").unwrap() + "4294967296".len();
+    let err = parse(too_large.as_bytes()).unwrap_err();
+    assert!(err.to_string().contains("\"locations\""), "{err}");
+    assert!(err.to_string().contains("4294967296"), "{err}");
+    assert_eq!(err.offset(), Some(at as u64), "{err}");
+}
+
 #[test]
 fn not_a_snapshot() {
     let err = parse(br#"{"a":1,"b":[1,{"c":"]"}]}"#).unwrap_err();
