@@ -8,7 +8,7 @@ use super::graph::{Shape, Speculation};
 use super::sizes::Sizes;
 use super::FastMap;
 use super::HeapSnapshot;
-use super::{bit, set_bit};
+use super::{bit, set_bit, SpareColumns};
 use regex::Regex;
 use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -209,7 +209,11 @@ fn dominator_tree(s: &HeapSnapshot, ephemerons: &Ephemerons) -> DominatorTree {
     };
     let g = &*s.shape;
     let page_owned = page_owned_nodes(g, |n| is_dom_trees_root(s, n));
-    let tree = dominators(g, essential_edge_rule(g, &page_owned, is_table_edge));
+    let tree = dominators(
+        g,
+        essential_edge_rule(g, &page_owned, is_table_edge),
+        &mut SpareColumns::default(),
+    );
     clock.lap("dominators (again, with the rules that need names)");
     tree
 }
@@ -356,12 +360,24 @@ fn essential_edge_rule<'a>(
 pub(crate) fn speculate(g: &Shape, strings_pending: &AtomicBool) -> Speculation {
     let mut clock = super::Timings::start();
     let page_owned = page_owned_nodes(g, |_| false);
-    let tree = dominators(g, essential_edge_rule(g, &page_owned, |_, _| false));
+    clock.lap("early: page-owned nodes (own thread)");
+    let mut spare = SpareColumns::default();
+    let tree = dominators(
+        g,
+        essential_edge_rule(g, &page_owned, |_, _| false),
+        &mut spare,
+    );
     drop(page_owned);
     clock.lap("early: dominator tree (own thread)");
     // Without `(Document DOM trees)`, the user roots are the root's non-synthetic children.
     let synthetic = g.types.synthetic;
-    let shallow = shallow_sizes_of(g, |v| g.node_type[v as usize] != synthetic, |_| false);
+    let shallow = shallow_sizes_of(
+        g,
+        |v| g.node_type[v as usize] != synthetic,
+        |_| false,
+        &mut spare,
+    );
+    drop(spare);
     let retained = retained_sizes(&shallow, &tree);
     clock.lap("early: shallow and retained sizes (own thread)");
     let distances = strings_pending.load(Ordering::Relaxed).then(|| {
@@ -394,6 +410,7 @@ fn shallow_sizes(s: &HeapSnapshot) -> Sizes {
         &s.shape,
         |v| is_user_root(s, v),
         |v| external.contains(&s.node_name[v as usize]),
+        &mut SpareColumns::default(),
     )
 }
 
@@ -402,6 +419,7 @@ fn shallow_sizes_of(
     g: &Shape,
     is_user_root: impl Fn(u32) -> bool,
     is_external_string_data: impl Fn(u32) -> bool,
+    spare: &mut SpareColumns,
 ) -> Sizes {
     let mut sizes = g.self_size.clone();
     let has_user_roots = g.edge_range(g.root).any(|e| is_user_root(g.edge_to[e]));
@@ -412,8 +430,8 @@ fn shallow_sizes_of(
     const MULTIPLE: u32 = u32::MAX - 1;
     let t = g.types;
     let n = g.node_count() as usize;
-    let mut owners = vec![0u32; n];
-    let mut worklist: Vec<u32> = Vec::with_capacity(n);
+    let mut owners = spare.take(n, 0);
+    let mut worklist = spare.take_empty(n);
     for (v, &ty) in g.node_type.iter().enumerate() {
         if ty == t.hidden || ty == t.array || (ty == t.native && is_external_string_data(v as u32))
         {

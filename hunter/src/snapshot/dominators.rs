@@ -3,7 +3,7 @@
 //! plus the nodes in preorder with each subtree's end, so walks need no child lists.
 
 use super::graph::Shape;
-use super::{bit, set_bit};
+use super::{bit, set_bit, SpareColumns};
 
 /// A dominator tree over node ordinals. The root is its own dominator.
 pub(crate) struct DominatorTree {
@@ -17,8 +17,9 @@ pub(crate) struct DominatorTree {
 
 impl DominatorTree {
     /// The tree from each node's dominator and an order that lists the root first and every
-    /// node after its dominator.
-    fn new(dominator: Vec<u32>, order: &[u32]) -> Self {
+    /// node after its dominator. Its columns come from `spare`, and its working column goes
+    /// back there.
+    fn new(dominator: Vec<u32>, order: &[u32], spare: &mut SpareColumns) -> Self {
         let n = dominator.len();
         let Some(&root) = order.first() else {
             return Self {
@@ -29,12 +30,12 @@ impl DominatorTree {
         };
         // Subtree sizes first (children before dominators); once a node has its place, its
         // slot holds the next free position inside its subtree instead.
-        let mut size_then_cursor = vec![1u32; n];
+        let mut size_then_cursor = spare.take(n, 1);
         for &v in order[1..].iter().rev() {
             size_then_cursor[dominator[v as usize] as usize] += size_then_cursor[v as usize];
         }
-        let mut preorder = vec![0u32; n];
-        let mut subtree_end = vec![0u32; n];
+        let mut preorder = spare.take(n, 0);
+        let mut subtree_end = spare.take(n, 0);
         preorder[0] = root;
         subtree_end[0] = size_then_cursor[root as usize];
         size_then_cursor[root as usize] = 1;
@@ -47,6 +48,7 @@ impl DominatorTree {
             subtree_end[slot as usize] = slot + size;
             size_then_cursor[v as usize] = slot + 1;
         }
+        spare.put(size_then_cursor);
         Self {
             dominator,
             preorder,
@@ -70,9 +72,15 @@ impl DominatorTree {
 /// Semi-NCA (Georgiadis' variant of Lengauer–Tarjan: the same semidominators, then immediate
 /// dominators by walking up the DFS tree), which needs no buckets and so three fewer arrays per
 /// node. Dominators are unique, so the result is DevTools' own; the orphan and leftover rules
-/// give every such node the root's DFS number as parent, as DevTools' DFS does.
-pub(crate) fn dominators(s: &Shape, is_essential: impl Fn(u32, usize) -> bool) -> DominatorTree {
+/// give every such node the root's DFS number as parent, as DevTools' DFS does. Columns it is
+/// done with go to `spare`.
+pub(crate) fn dominators(
+    s: &Shape,
+    is_essential: impl Fn(u32, usize) -> bool,
+    spare: &mut SpareColumns,
+) -> DominatorTree {
     let node_count = s.node_count() as usize;
+    let mut clock = super::Timings::start();
     // Vertices are ordinal + 1, so that 0 can mean "none".
     // The rule is applied once: essential edges as bits, and each node's count of essential
     // retainers, at `first_pred[ordinal + 2]` (see the predecessor lists below).
@@ -87,111 +95,61 @@ pub(crate) fn dominators(s: &Shape, is_essential: impl Fn(u32, usize) -> bool) -
         }
     }
     let essential = &essential[..];
+    clock.lap("dominators: essential edges");
 
     let len = node_count + 1;
-    // DFS number of each vertex's DFS parent, by vertex.
-    let mut parent = vec![0u32; len];
-    // By vertex: its DFS number until the vertex is processed, then its semidominator's number.
-    let mut semi = vec![0u32; len];
-    // By DFS number: the vertex.
-    let mut vertex = vec![0u32; len];
-    // During the DFS: each vertex's next edge to examine. Afterwards: the link forest.
-    let mut ancestor = vec![0u32; len];
-    let mut count = 0u32;
-
-    let first_edge = &s.first_edge;
-    let edge_to = &s.edge_to;
-    // Whether each vertex was reached, as bits: the DFS tests every essential edge's target,
-    // and these stay in the core's cache where `semi` would not.
-    let mut reached = vec![0u64; len.div_ceil(64)];
-    // Vertices given the root as DFS parent without an edge from it: orphans and leftovers.
-    let mut artificial = vec![0u64; len.div_ceil(64)];
-    let dfs = |root: u32,
-               parent: &mut [u32],
-               semi: &mut [u32],
-               vertex: &mut [u32],
-               next_edge: &mut [u32],
-               reached: &mut [u64],
-               count: &mut u32| {
-        next_edge[root as usize] = first_edge[root as usize - 1];
-        let mut v = root;
-        while v != 0 {
-            let vi = v as usize;
-            if !bit(reached, vi) {
-                set_bit(reached, vi);
-                *count += 1;
-                semi[vi] = *count;
-                vertex[*count as usize] = v;
-            }
-            let mut v_next = vertex[parent[vi] as usize];
-            let end = first_edge[vi] as usize;
-            let mut e = next_edge[vi] as usize;
-            while e < end {
-                let essential_edge = bit(essential, e);
-                let w = edge_to[e] as usize + 1;
-                e += 1;
-                if essential_edge && !bit(reached, w) {
-                    parent[w] = semi[vi];
-                    next_edge[w] = first_edge[w - 1];
-                    v_next = w as u32;
-                    break;
-                }
-            }
-            next_edge[vi] = e as u32;
-            v = v_next;
-        }
+    // The vertices are numbered 1..=node_count in DFS order, and every array below except
+    // `number`, `reached` and the predecessor lists' offsets is indexed by that number: the
+    // semidominator loop then walks its arrays in order, and compares numbers it already holds.
+    let mut dfs = Numbering {
+        number: vec![0u32; len],
+        vertex: vec![0u32; len],
+        parent: vec![0u32; len],
+        next_edge: vec![0u32; len],
+        reached: vec![0u64; len.div_ceil(64)],
+        count: 0,
     };
-
-    let r = s.root + 1;
-    dfs(
-        r,
-        &mut parent,
-        &mut semi,
-        &mut vertex,
-        &mut ancestor,
-        &mut reached,
-        &mut count,
-    );
+    // By number: given the root as DFS parent without an edge from it (orphans and leftovers).
+    let mut artificial = vec![0u64; len.div_ceil(64)];
     // The root's DFS number is 1; orphans and leftovers get it as their parent.
-    if (count as usize) < node_count {
+    dfs.search(s.root + 1, 0, s, essential);
+    if (dfs.count as usize) < node_count {
         for v in 1..=node_count as u32 {
             let has_essential_retainer = first_pred[v as usize + 1] != 0;
-            if semi[v as usize] == 0 && !has_essential_retainer {
-                parent[v as usize] = 1;
-                set_bit(&mut artificial, v as usize);
-                dfs(
-                    v,
-                    &mut parent,
-                    &mut semi,
-                    &mut vertex,
-                    &mut ancestor,
-                    &mut reached,
-                    &mut count,
-                );
+            if dfs.number[v as usize] == 0 && !has_essential_retainer {
+                set_bit(&mut artificial, dfs.count as usize + 1);
+                dfs.search(v, 1, s, essential);
             }
         }
     }
-    if (count as usize) < node_count {
+    if (dfs.count as usize) < node_count {
         for v in 1..=node_count as u32 {
-            if semi[v as usize] == 0 {
-                parent[v as usize] = 1;
-                set_bit(&mut artificial, v as usize);
-                count += 1;
-                semi[v as usize] = count;
-                vertex[count as usize] = v;
+            if dfs.number[v as usize] == 0 {
+                set_bit(&mut artificial, dfs.visit(v, 1, s) as usize);
             }
         }
     }
+    let Numbering {
+        number,
+        vertex,
+        parent,
+        next_edge: mut ancestor,
+        count,
+        ..
+    } = dfs;
+    // By number: the link forest, then each vertex's immediate dominator.
     ancestor.iter_mut().for_each(|a| *a = 0);
+    clock.lap("dominators: depth-first numbers");
 
-    // Predecessor lists, over essential edges, without one DFS tree edge per vertex: a vertex's
-    // DFS parent is processed after it, so that edge always offers the parent's own number,
-    // which the vertex's semidominator starts from instead: a third of the entries in V8 heaps.
-    // Counts go one slot further than their list's start, so that the start slots can serve as
-    // fill cursors and end up as the next list's start (no second offsets array).
-    let is_tree_vertex = |w: usize| w != r as usize && !bit(&artificial, w);
+    // Predecessor lists (of DFS numbers), over essential edges, without one DFS tree edge per
+    // vertex: a vertex's DFS parent is processed after it, so that edge always offers the
+    // parent's own number, which the vertex's semidominator starts from instead: a third of the
+    // entries in V8 heaps. Counts go one slot further than their list's start, so that the
+    // start slots can serve as fill cursors and end up as the next list's start (no second
+    // offsets array). Lists are by vertex.
+    let is_tree_vertex = |n: usize| n != 1 && !bit(&artificial, n);
     for w in 1..len {
-        if is_tree_vertex(w) {
+        if is_tree_vertex(number[w] as usize) {
             first_pred[w + 1] -= 1;
         }
     }
@@ -201,38 +159,47 @@ pub(crate) fn dominators(s: &Shape, is_essential: impl Fn(u32, usize) -> bool) -
     let mut preds = vec![0u32; first_pred[node_count + 1] as usize];
     let mut tree_edge_left_out = vec![0u64; len.div_ceil(64)];
     for v in 0..node_count as u32 {
-        let number = semi[v as usize + 1];
+        let from = number[v as usize + 1];
         for e in s.edge_range(v) {
             if !bit(essential, e) {
                 continue;
             }
-            let w = edge_to[e] as usize + 1;
-            if parent[w] == number && is_tree_vertex(w) && !bit(&tree_edge_left_out, w) {
-                set_bit(&mut tree_edge_left_out, w);
+            let w = s.edge_to[e] as usize + 1;
+            let to = number[w] as usize;
+            if parent[to] == from && is_tree_vertex(to) && !bit(&tree_edge_left_out, to) {
+                set_bit(&mut tree_edge_left_out, to);
                 continue;
             }
             let cursor = &mut first_pred[w];
-            preds[*cursor as usize] = v + 1;
+            preds[*cursor as usize] = from;
             *cursor += 1;
         }
     }
     drop(tree_edge_left_out);
-    let mut label: Vec<u32> = (0..len as u32).collect();
+    clock.lap("dominators: predecessor lists");
+    let preds_of = |i: usize| {
+        let w = vertex[i] as usize;
+        first_pred[w - 1] as usize..first_pred[w] as usize
+    };
 
-    // Semidominators, in reverse DFS order, with path-compressed EVAL over the link forest.
+    // Semidominators, in reverse DFS order, with path-compressed EVAL over the link forest. A
+    // vertex's semidominator is then kept in the first slot of its predecessor list, which is
+    // not read again; a vertex without one has its parent's number (a tree vertex) or the
+    // root's.
+    let mut label = number;
     let mut stack: Vec<u32> = Vec::new();
     for i in (2..=count as usize).rev() {
-        let w = vertex[i] as usize;
-        let (from, to) = (first_pred[w - 1] as usize, first_pred[w] as usize);
-        let mut best = if is_tree_vertex(w) {
-            parent[w]
-        } else if from == to {
+        let list = preds_of(i);
+        let mut best = if is_tree_vertex(i) {
+            parent[i]
+        } else if list.is_empty() {
             1
         } else {
-            semi[w]
+            i as u32
         };
-        for &v in &preds[from..to] {
-            let u = if ancestor[v as usize] == 0 {
+        for &v in &preds[list.clone()] {
+            let value = if ancestor[v as usize] == 0 {
+                // Not processed yet: its own number.
                 v
             } else {
                 // Compress the path from v up to the forest root's child.
@@ -245,51 +212,126 @@ pub(crate) fn dominators(s: &Shape, is_essential: impl Fn(u32, usize) -> bool) -
                 while let Some(y) = stack.pop() {
                     let y = y as usize;
                     let a = ancestor[y] as usize;
-                    if semi[label[a] as usize] < semi[label[y] as usize] {
+                    if label[a] < label[y] {
                         label[y] = label[a];
                     }
                     ancestor[y] = ancestor[a];
                 }
                 label[v as usize]
             };
-            best = best.min(semi[u as usize]);
+            best = best.min(value);
         }
-        semi[w] = best;
-        ancestor[w] = vertex[parent[w] as usize];
+        label[i] = best;
+        if !list.is_empty() {
+            preds[list.start] = best;
+        }
+        ancestor[i] = parent[i];
     }
-    drop((preds, first_pred));
+    clock.lap("dominators: semidominators");
 
     // Immediate dominators by DFS number: the nearest ancestor in the DFS tree whose number is
     // at most the semidominator's. `ancestor` is reused for them.
     let mut idom = ancestor;
     idom[1] = 1;
     for i in 2..=count as usize {
-        let w = vertex[i] as usize;
-        let mut d = parent[w];
-        while d > semi[w] {
+        let list = preds_of(i);
+        let semi = if !list.is_empty() {
+            preds[list.start]
+        } else if is_tree_vertex(i) {
+            parent[i]
+        } else {
+            1
+        };
+        let mut d = parent[i];
+        while d > semi {
             d = idom[d as usize];
         }
         idom[i] = d;
     }
-    drop((parent, semi));
+    drop(preds);
     let mut dominator = label;
     for i in 1..=count as usize {
         dominator[vertex[i] as usize - 1] = vertex[idom[i] as usize] - 1;
     }
     dominator.truncate(node_count);
-    drop(idom);
     let mut order = vertex;
     order.truncate(count as usize + 1);
     order.remove(0);
     order.iter_mut().for_each(|v| *v -= 1);
-    DominatorTree::new(dominator, &order)
+    clock.lap("dominators: immediate dominators");
+    for column in [first_pred, parent, idom] {
+        spare.put(column);
+    }
+    let tree = DominatorTree::new(dominator, &order, spare);
+    spare.put(order);
+    clock.lap("dominators: preorder and subtree ends");
+    tree
+}
+
+/// The depth-first search that numbers the vertices (ordinal + 1).
+struct Numbering {
+    /// By vertex: its DFS number, 0 while unreached.
+    number: Vec<u32>,
+    /// By number: the vertex.
+    vertex: Vec<u32>,
+    /// By number: the DFS parent's number.
+    parent: Vec<u32>,
+    /// By number: the next edge to examine.
+    next_edge: Vec<u32>,
+    /// By vertex: whether it was reached, as bits: the search tests every essential edge's
+    /// target, and these stay in the core's cache where `number` would not.
+    reached: Vec<u64>,
+    count: u32,
+}
+
+impl Numbering {
+    /// Gives `w` the next number, with `parent` as its parent's; returns the number.
+    fn visit(&mut self, w: u32, parent: u32, s: &Shape) -> u32 {
+        let w = w as usize;
+        set_bit(&mut self.reached, w);
+        self.count += 1;
+        let n = self.count as usize;
+        self.number[w] = self.count;
+        self.vertex[n] = w as u32;
+        self.parent[n] = parent;
+        self.next_edge[n] = s.first_edge[w - 1];
+        self.count
+    }
+
+    /// Numbers `start` (with `start_parent` as its parent's number) and then, in DFS order,
+    /// every vertex reachable from it over essential edges that has no number yet.
+    fn search(&mut self, start: u32, start_parent: u32, s: &Shape, essential: &[u64]) {
+        let first = self.visit(start, start_parent, s);
+        let mut current = first;
+        loop {
+            let n = current as usize;
+            let end = s.first_edge[self.vertex[n] as usize] as usize;
+            let mut e = self.next_edge[n] as usize;
+            let mut child = None;
+            while e < end {
+                let essential_edge = bit(essential, e);
+                let w = s.edge_to[e] + 1;
+                e += 1;
+                if essential_edge && !bit(&self.reached, w as usize) {
+                    child = Some(w);
+                    break;
+                }
+            }
+            self.next_edge[n] = e as u32;
+            current = match child {
+                Some(w) => self.visit(w, current, s),
+                None if current == first => return,
+                None => self.parent[n],
+            };
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::dominators;
     use crate::snapshot::graph::{Shape, Types};
-    use crate::snapshot::{bit, set_bit};
+    use crate::snapshot::{bit, set_bit, SpareColumns};
 
     /// Dominators by the textbook fixpoint (Dom(v) = {v} ∪ ⋂ Dom(preds)), under DevTools' rules:
     /// nodes without retainers hang off the root, nodes still unreached get the root.
@@ -400,7 +442,11 @@ mod tests {
                 }
             }
             let kept: Vec<(u32, u32)> = edges.iter().copied().filter(|(f, t)| f != t).collect();
-            let tree = dominators(&shape, |_, e| bit(&essential, e));
+            let tree = dominators(
+                &shape,
+                |_, e| bit(&essential, e),
+                &mut SpareColumns::default(),
+            );
             let expected = dominators_by_fixpoint(n, &kept, 0);
             let dominator: Vec<u32> = (0..n as u32).map(|v| tree.dominator(v)).collect();
             assert_eq!(

@@ -55,6 +55,36 @@ pub(crate) fn set_bit(bits: &mut [u64], i: usize) {
 #[cfg(test)]
 mod tests;
 
+/// Columns a step is done with, kept for a later step that needs one. Memory the process
+/// already has costs nothing to write; fresh memory costs a page fault per 4 KiB, and on this
+/// kind of machine faulting in a column of a few million nodes takes about as long as a pass
+/// over it.
+#[derive(Default)]
+pub(crate) struct SpareColumns(Vec<Vec<u32>>);
+
+impl SpareColumns {
+    pub(crate) fn put(&mut self, column: Vec<u32>) {
+        self.0.push(column);
+    }
+    /// An empty column with room for `n` values: a spare one that has the room, else a new one.
+    pub(crate) fn take_empty(&mut self, n: usize) -> Vec<u32> {
+        match self.0.iter().position(|c| c.capacity() >= n) {
+            Some(i) => {
+                let mut column = self.0.swap_remove(i);
+                column.clear();
+                column
+            }
+            None => Vec::with_capacity(n),
+        }
+    }
+    /// A column of `n` copies of `value`.
+    pub(crate) fn take(&mut self, n: usize, value: u32) -> Vec<u32> {
+        let mut column = self.take_empty(n);
+        column.resize(n, value);
+        column
+    }
+}
+
 /// FxHash: the engine hashes small integer keys by the million; SipHash's DoS resistance buys
 /// nothing here.
 #[derive(Default, Clone, Copy)]
