@@ -388,13 +388,26 @@ impl HeapSnapshot {
         };
         classes::propagate_dom_state(&mut snapshot);
         // The analysis' shallow sizes and distances need names but not classes: computed
-        // meanwhile, for `Analysis::new` to take.
-        let (prepared, (class_of, classes)) = std::thread::scope(|scope| {
-            let prepared = scope.spawn(|| super::analysis::prepare(&snapshot));
+        // meanwhile, for `Analysis::new` to take. While the dominator tree is still being
+        // computed it has the other core, and a third thread would only slow it down (and hold
+        // its working memory at the same time as the dominator tree's).
+        let dominators_running = snapshot
+            .speculation
+            .lock()
+            .is_ok_and(|h| h.as_ref().is_some_and(|h| !h.is_finished()));
+        let (prepared, (class_of, classes)) = if dominators_running {
+            let prepared = super::analysis::prepare(&snapshot);
             let classes = classes::assign(&snapshot);
-            clock.lap("class names");
-            (prepared.join().ok(), classes)
-        });
+            clock.lap("distances, class names");
+            (Some(prepared), classes)
+        } else {
+            std::thread::scope(|scope| {
+                let prepared = scope.spawn(|| super::analysis::prepare(&snapshot));
+                let classes = classes::assign(&snapshot);
+                clock.lap("class names");
+                (prepared.join().ok(), classes)
+            })
+        };
         snapshot.prepared = Mutex::new(prepared);
         snapshot.class_of = class_of;
         snapshot.classes = classes;
