@@ -430,14 +430,14 @@ fn shallow_sizes_of(
     const MULTIPLE: u32 = u32::MAX - 1;
     let t = g.types;
     let n = g.node_count() as usize;
-    let mut owners = spare.take(n, 0);
+    let mut owners = spare.take_empty(n);
     let mut worklist = spare.take_empty(n);
     for (v, &ty) in g.node_type.iter().enumerate() {
         if ty == t.hidden || ty == t.array || (ty == t.native && is_external_string_data(v as u32))
         {
-            owners[v] = UNVISITED;
+            owners.push(UNVISITED);
         } else {
-            owners[v] = v as u32;
+            owners.push(v as u32);
             worklist.push(v as u32);
         }
     }

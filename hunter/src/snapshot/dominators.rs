@@ -71,9 +71,10 @@ impl DominatorTree {
 /// edges, with orphans (only weak retainers) and leftover cycles hung off the root. Computed by
 /// Semi-NCA (Georgiadis' variant of Lengauer–Tarjan: the same semidominators, then immediate
 /// dominators by walking up the DFS tree), which needs no buckets and so three fewer arrays per
-/// node. Dominators are unique, so the result is DevTools' own; the orphan and leftover rules
-/// give every such node the root's DFS number as parent, as DevTools' DFS does. Columns it is
-/// done with go to `spare`.
+/// node, and keeps each semidominator in its vertex's predecessor list, which saves one more.
+/// Dominators are unique, so the result is DevTools' own; the orphan and leftover rules give
+/// every such node the root's DFS number as parent, as DevTools' DFS does. The tree's columns
+/// are taken from `spare`, and the columns it is done with go back there.
 pub(crate) fn dominators(
     s: &Shape,
     is_essential: impl Fn(u32, usize) -> bool,
@@ -100,7 +101,8 @@ pub(crate) fn dominators(
     let len = node_count + 1;
     // The vertices are numbered 1..=node_count in DFS order, and every array below except
     // `number`, `reached` and the predecessor lists' offsets is indexed by that number: the
-    // semidominator loop then walks its arrays in order, and compares numbers it already holds.
+    // semidominator loop walks them in order, and the lists hold numbers, so that it compares
+    // numbers it already has instead of looking them up.
     let mut dfs = Numbering {
         number: vec![0u32; len],
         vertex: vec![0u32; len],
@@ -117,8 +119,8 @@ pub(crate) fn dominators(
         for v in 1..=node_count as u32 {
             let has_essential_retainer = first_pred[v as usize + 1] != 0;
             if dfs.number[v as usize] == 0 && !has_essential_retainer {
-                set_bit(&mut artificial, dfs.count as usize + 1);
-                dfs.search(v, 1, s, essential);
+                let n = dfs.search(v, 1, s, essential);
+                set_bit(&mut artificial, n as usize);
             }
         }
     }
@@ -182,14 +184,19 @@ pub(crate) fn dominators(
         first_pred[w - 1] as usize..first_pred[w] as usize
     };
 
-    // Semidominators, in reverse DFS order, with path-compressed EVAL over the link forest. A
-    // vertex's semidominator is then kept in the first slot of its predecessor list, which is
-    // not read again; a vertex without one has its parent's number (a tree vertex) or the
-    // root's.
+    // Semidominators, in reverse DFS order, with path-compressed EVAL over the link forest.
+    // Once a vertex is processed, its semidominator is kept in the first slot of its
+    // predecessor list, which this loop does not read again (the immediate dominators below
+    // read it there); a vertex whose list is empty has its parent's number (a tree vertex) or
+    // the root's (see `semi_of`).
+    // By number: EVAL's label, the smallest semidominator number on the compressed path. The
+    // `number` column is done with, and each entry is written when its vertex is processed,
+    // before any read.
     let mut label = number;
     let mut stack: Vec<u32> = Vec::new();
     for i in (2..=count as usize).rev() {
         let list = preds_of(i);
+        // With no list, this is already the semidominator (`semi_of`).
         let mut best = if is_tree_vertex(i) {
             parent[i]
         } else if list.is_empty() {
@@ -233,15 +240,18 @@ pub(crate) fn dominators(
     // at most the semidominator's. `ancestor` is reused for them.
     let mut idom = ancestor;
     idom[1] = 1;
-    for i in 2..=count as usize {
+    let semi_of = |i: usize| {
         let list = preds_of(i);
-        let semi = if !list.is_empty() {
+        if !list.is_empty() {
             preds[list.start]
         } else if is_tree_vertex(i) {
             parent[i]
         } else {
             1
-        };
+        }
+    };
+    for i in 2..=count as usize {
+        let semi = semi_of(i);
         let mut d = parent[i];
         while d > semi {
             d = idom[d as usize];
@@ -281,11 +291,13 @@ struct Numbering {
     /// By vertex: whether it was reached, as bits: the search tests every essential edge's
     /// target, and these stay in the core's cache where `number` would not.
     reached: Vec<u64>,
+    /// Numbers given so far: the last one given.
     count: u32,
 }
 
 impl Numbering {
-    /// Gives `w` the next number, with `parent` as its parent's; returns the number.
+    /// Gives vertex `w` the next number and `parent` as its DFS parent's number; returns the
+    /// number.
     fn visit(&mut self, w: u32, parent: u32, s: &Shape) -> u32 {
         let w = w as usize;
         set_bit(&mut self.reached, w);
@@ -299,8 +311,9 @@ impl Numbering {
     }
 
     /// Numbers `start` (with `start_parent` as its parent's number) and then, in DFS order,
-    /// every vertex reachable from it over essential edges that has no number yet.
-    fn search(&mut self, start: u32, start_parent: u32, s: &Shape, essential: &[u64]) {
+    /// every vertex reachable from it over essential edges that has no number yet. Returns
+    /// `start`'s number.
+    fn search(&mut self, start: u32, start_parent: u32, s: &Shape, essential: &[u64]) -> u32 {
         let first = self.visit(start, start_parent, s);
         let mut current = first;
         loop {
@@ -320,7 +333,7 @@ impl Numbering {
             self.next_edge[n] = e as u32;
             current = match child {
                 Some(w) => self.visit(w, current, s),
-                None if current == first => return,
+                None if current == first => return first,
                 None => self.parent[n],
             };
         }

@@ -388,14 +388,16 @@ impl HeapSnapshot {
         };
         classes::propagate_dom_state(&mut snapshot);
         // The analysis' shallow sizes and distances need names but not classes: computed
-        // meanwhile, for `Analysis::new` to take. While the dominator tree is still being
-        // computed it has the other core, and a third thread would only slow it down (and hold
-        // its working memory at the same time as the dominator tree's).
+        // meanwhile, for `Analysis::new` to take. On two cores, while the dominator tree is
+        // still being computed, it has the other core: distances and class names then run one
+        // after the other instead of side by side, which would only slow the tree down and hold
+        // their working memory at the same time as its own.
         let dominators_running = snapshot
             .speculation
             .lock()
             .is_ok_and(|h| h.as_ref().is_some_and(|h| !h.is_finished()));
-        let (prepared, (class_of, classes)) = if dominators_running {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let (prepared, (class_of, classes)) = if dominators_running && cores <= 2 {
             let prepared = super::analysis::prepare(&snapshot);
             let classes = classes::assign(&snapshot);
             clock.lap("distances, class names");

@@ -56,13 +56,14 @@ pub(crate) fn set_bit(bits: &mut [u64], i: usize) {
 mod tests;
 
 /// Columns a step is done with, kept for a later step that needs one. Memory the process
-/// already has costs nothing to write; fresh memory costs a page fault per 4 KiB, and on this
-/// kind of machine faulting in a column of a few million nodes takes about as long as a pass
-/// over it.
+/// already has is written without page faults; fresh memory costs one per 4 KiB, and on a VM
+/// like the one BENCHMARKS.md was measured on, faulting in a column of a few million nodes
+/// takes about as long as a pass over it.
 #[derive(Default)]
 pub(crate) struct SpareColumns(Vec<Vec<u32>>);
 
 impl SpareColumns {
+    /// Keeps `column`'s memory for a later `take`.
     pub(crate) fn put(&mut self, column: Vec<u32>) {
         self.0.push(column);
     }

@@ -370,10 +370,12 @@ impl Parser {
                 let (used, done) = match self.current_key {
                     Key::Nodes => self.ints.scan(rest, at, "nodes", |v| b.push_node(v))?,
                     Key::Edges => self.ints.scan(rest, at, "edges", |v| b.push_edge(v))?,
+                    // Each location value counts as a record of its own, so that the fast path
+                    // takes over again after the next comma.
                     Key::Locations => self.ints.scan(rest, at, "locations", |v| {
                         b.locations
                             .push(u32::try_from(v).map_err(|_| format!("{v} does not fit"))?);
-                        Ok(false)
+                        Ok(true)
                     })?,
                     Key::TraceFunctionInfos => {
                         self.ints.scan(rest, at, "trace_function_infos", |v| {

@@ -257,8 +257,8 @@ fn corrupt_number_names_its_byte() {
     assert_eq!(err.offset(), Some(at as u64));
 }
 
-/// Locations are read record by record in V8's layout; a value past 32 bits among them is still
-/// named with its byte.
+/// Locations in V8's layout take the fast path, value by value, however the input is cut; a
+/// value past 32 bits among them is still named with its byte.
 #[test]
 fn locations_in_v8_layout_parse_and_a_value_too_large_is_named() {
     let records = "\"locations\":[35,1,10,4\n,42,2,3,5\n,49,1,7,8]";
@@ -270,6 +270,12 @@ fn locations_in_v8_layout_parse_and_a_value_too_large_is_named() {
         (located(5), located(6), located(7)),
         (Some((1, 10, 4)), Some((2, 3, 5)), Some((1, 7, 8)))
     );
+    let whole = fingerprint(&s);
+    let bytes = text.as_bytes();
+    for cut in 0..=bytes.len() {
+        let s = parse_chunks([&bytes[..cut], &bytes[cut..]]).unwrap();
+        assert_eq!(fingerprint(&s), whole, "split at byte {cut}");
+    }
     let too_large = text.replacen(",42,2,3,5", ",42,2,4294967296,5", 1);
     // The byte named is the one that ends the number.
     let at = too_large.find("4294967296").unwrap() + "4294967296".len();
