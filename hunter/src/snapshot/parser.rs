@@ -612,16 +612,30 @@ const V8_NODE_LAYOUT: [NodeRole; 7] = [
 ];
 const V8_EDGE_LAYOUT: [EdgeRole; 3] = [EdgeRole::Type, EdgeRole::NameOrIndex, EdgeRole::ToNode];
 
-/// [`read_record`] for a record length known at compile time.
+/// [`read_record`] for a record length known at compile time. Fields marked in `one_digit`
+/// are nearly always a single digit in V8's snapshots (types, trace ids, detachedness): a test
+/// of the next byte reads them, and the digit reader is left for the others.
 #[inline(always)]
 fn read_fixed_record<const N: usize>(
     data: &[u8],
     at: usize,
     values: &mut [u64; N],
+    one_digit: [bool; N],
 ) -> Option<usize> {
     let mut i = at;
     for (k, slot) in values.iter_mut().enumerate() {
-        let (value, digits) = read_uint(data, i)?;
+        let single = match (data.get(i), data.get(i + 1)) {
+            (Some(&d), Some(&next))
+                if one_digit[k] && d.is_ascii_digit() && !next.is_ascii_digit() =>
+            {
+                Some(((d - b'0') as u64, 1))
+            }
+            _ => None,
+        };
+        let (value, digits) = match single {
+            Some(read) => read,
+            None => read_uint(data, i)?,
+        };
         *slot = value;
         i += digits;
         match data.get(i) {
@@ -1432,7 +1446,9 @@ impl Builder {
         let mut v = [0u64; 7];
         let mut done = 0;
         let types = self.node_type_count as u64;
-        while let Some(end) = read_fixed_record(data, done, &mut v) {
+        // Type, edge count, trace node id and detachedness are nearly always one digit.
+        const ONE_DIGIT: [bool; 7] = [true, false, false, false, true, true, true];
+        while let Some(end) = read_fixed_record(data, done, &mut v, ONE_DIGIT) {
             let [ty, name, id, size, edges, trace, detached] = v;
             let last = *self.first_edge.last().unwrap_or(&0) as u64;
             let small = u32::MAX as u64;
@@ -1483,7 +1499,7 @@ impl Builder {
             6 => to.is_multiple_of(6).then_some(to / 6),
             _ => to.is_multiple_of(fields).then_some(to / fields),
         };
-        while let Some(end) = read_fixed_record(data, done, &mut v) {
+        while let Some(end) = read_fixed_record(data, done, &mut v, [true, false, false]) {
             let [ty, name, to] = v;
             let Some(target) = ordinal(to) else { break };
             if ty >= types || name > u32::MAX as u64 || target >= nodes {
@@ -1833,7 +1849,25 @@ impl StringsBuilder {
 
 #[cfg(test)]
 mod tests {
-    use super::{read_record, read_uint};
+    use super::{read_fixed_record, read_record, read_uint};
+
+    #[test]
+    fn fields_read_as_one_digit_fall_back_to_the_digit_reader() {
+        let read = |text: &str, one_digit: [bool; 3]| {
+            let padded = format!("{text}00000000");
+            let mut values = [0u64; 3];
+            read_fixed_record(padded.as_bytes(), 0, &mut values, one_digit).map(|end| (values, end))
+        };
+        let all = [true; 3];
+        assert_eq!(read("1,2,3\n,", all), Some(([1, 2, 3], 7)));
+        assert_eq!(read("10,22,333,", all), Some(([10, 22, 333], 10)));
+        assert_eq!(read("7,123456789,4\n,", all), Some(([7, 123456789, 4], 15)));
+        assert_eq!(read("1,2,3\n,", [false; 3]), Some(([1, 2, 3], 7)));
+        // Anything but a digit then a separator is for the careful path, as before.
+        assert_eq!(read("1,,3,", all), None);
+        assert_eq!(read("1 ,2,3,", all), None);
+        assert_eq!(read("1,2\n,3,", all), None);
+    }
 
     #[test]
     fn swar_digits_agree_with_plain_parsing() {
