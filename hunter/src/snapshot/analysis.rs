@@ -378,8 +378,9 @@ pub(crate) fn speculate(g: &Shape, strings_pending: &AtomicBool) -> Speculation 
         &mut spare,
     );
     drop(spare);
+    clock.lap("early: shallow sizes (own thread)");
     let retained = retained_sizes(&shallow, &tree);
-    clock.lap("early: shallow and retained sizes (own thread)");
+    clock.lap("early: retained sizes (own thread)");
     let distances = strings_pending.load(Ordering::Relaxed).then(|| {
         let distances = speculate_distances(g);
         clock.lap("early: distances (own thread)");
