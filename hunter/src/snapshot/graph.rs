@@ -389,27 +389,25 @@ impl HeapSnapshot {
         classes::propagate_dom_state(&mut snapshot);
         // The analysis' shallow sizes and distances need names but not classes: computed
         // meanwhile, for `Analysis::new` to take. On two cores, while the dominator tree is
-        // still being computed, it has the other core: distances and class names then run one
-        // after the other instead of side by side, which would only slow the tree down and hold
+        // still being computed, it has the other core: the distances then run after the class
+        // names instead of beside them, which would only slow the tree down and hold
         // their working memory at the same time as its own.
         let dominators_running = snapshot
             .speculation
             .lock()
             .is_ok_and(|h| h.as_ref().is_some_and(|h| !h.is_finished()));
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let (prepared, (class_of, classes)) = if dominators_running && cores <= 2 {
-            let prepared = super::analysis::prepare(&snapshot);
+        let in_turn = dominators_running && cores <= 2;
+        let (prepared, (class_of, classes)) = std::thread::scope(|scope| {
+            let beside = (!in_turn).then(|| scope.spawn(|| super::analysis::prepare(&snapshot)));
             let classes = classes::assign(&snapshot);
-            clock.lap("distances, class names");
-            (Some(prepared), classes)
-        } else {
-            std::thread::scope(|scope| {
-                let prepared = scope.spawn(|| super::analysis::prepare(&snapshot));
-                let classes = classes::assign(&snapshot);
-                clock.lap("class names");
-                (prepared.join().ok(), classes)
-            })
-        };
+            clock.lap("class names");
+            let prepared = match beside {
+                Some(beside) => beside.join().ok(),
+                None => Some(super::analysis::prepare(&snapshot)),
+            };
+            (prepared, classes)
+        });
         snapshot.prepared = Mutex::new(prepared);
         snapshot.class_of = class_of;
         snapshot.classes = classes;

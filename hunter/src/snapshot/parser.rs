@@ -624,17 +624,13 @@ fn read_fixed_record<const N: usize>(
 ) -> Option<usize> {
     let mut i = at;
     for (k, slot) in values.iter_mut().enumerate() {
-        let single = match (data.get(i), data.get(i + 1)) {
+        let (value, digits) = match (data.get(i), data.get(i + 1)) {
             (Some(&d), Some(&next))
                 if one_digit[k] && d.is_ascii_digit() && !next.is_ascii_digit() =>
             {
-                Some(((d - b'0') as u64, 1))
+                ((d - b'0') as u64, 1)
             }
-            _ => None,
-        };
-        let (value, digits) = match single {
-            Some(read) => read,
-            None => read_uint(data, i)?,
+            _ => read_uint(data, i)?,
         };
         *slot = value;
         i += digits;
@@ -1515,17 +1511,12 @@ impl Builder {
 
     /// As [`Self::fast_nodes`], for the locations: values that only need to fit in 32 bits.
     fn fast_locations(&mut self, data: &[u8]) -> usize {
+        let mut value = [0u64];
         let mut done = 0;
-        while let Some((value, digits)) = read_uint(data, done) {
-            let Ok(value) = u32::try_from(value) else {
+        while let Some(end) = read_fixed_record(data, done, &mut value, [false]) {
+            let Ok(value) = u32::try_from(value[0]) else {
                 break;
             };
-            let mut end = done + digits;
-            match data.get(end) {
-                Some(b',') => end += 1,
-                Some(b'\n') if data.get(end + 1) == Some(&b',') => end += 2,
-                _ => break,
-            }
             self.locations.push(value);
             done = end;
         }
