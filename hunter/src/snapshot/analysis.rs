@@ -4,7 +4,7 @@
 //! retained sizes.
 
 use super::dominators::{dominators, DominatorTree};
-use super::graph::{Shape, Speculation};
+use super::graph::{EarlySizes, Shape, Speculation};
 use super::sizes::Sizes;
 use super::FastMap;
 use super::HeapSnapshot;
@@ -12,6 +12,7 @@ use super::{bit, set_bit, SpareColumns};
 use regex::Regex;
 use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 
 /// Distance of nodes reachable only from system (non-user) roots starts here, as in DevTools.
 pub const BASE_SYSTEM_DISTANCE: u32 = 100_000_000;
@@ -21,7 +22,7 @@ const NONE: u32 = u32::MAX;
 
 /// Everything computed over the whole graph once. Node ordinals as in [`HeapSnapshot`].
 pub struct Analysis {
-    shallow: Sizes,
+    shallow: Arc<Sizes>,
     distances: Distances,
     tree: DominatorTree,
     retained: Sizes,
@@ -31,13 +32,12 @@ impl Analysis {
     pub fn new(s: &HeapSnapshot) -> Self {
         let mut clock = super::Timings::start();
         // Usually the snapshot prepared distances (and shallow sizes, unless the early
-        // speculation has them) while naming classes, and the dominator tree, shallow and
-        // retained sizes (and, in a stream, distances) were speculated while the strings
-        // arrived.
+        // speculation has them) around naming classes, and the dominator tree, retained sizes
+        // (and, in a stream, shallow sizes and distances) were speculated meanwhile.
         let prepared = s.prepared.lock().ok().and_then(|mut p| p.take());
         let prepared = match prepared {
             Some(prepared) => prepared,
-            None => prepare(s),
+            None => prepare(s, false, || ()).0,
         };
         let Prepared {
             ephemerons,
@@ -48,25 +48,41 @@ impl Analysis {
         } = prepared;
         let early = early.or_else(|| {
             let handle = s.speculation.lock().ok().and_then(|mut h| h.take());
-            handle.and_then(|handle| handle.join().ok())
+            handle.and_then(|handle| handle.thread.join().ok())
         });
         clock.lap("waited for the early dominator tree");
         let early_tree_holds = !names_matter(s, &ephemerons);
+        // The speculation's retained sizes count only if summed from the shallow sizes used.
         let (shallow, early) = match (shallow, early) {
-            (Some(shallow), early) => (shallow, early.map(|e| (e.tree, None))),
-            // prepare() left shallow sizes to the speculation, which exists.
-            (None, Some(e)) => (e.shallow, Some((e.tree, Some(e.retained)))),
-            (None, None) => (shallow_sizes(s), None),
+            (Some(shallow), Some(e)) => {
+                let retained = match e.sizes {
+                    EarlySizes::FromShared {
+                        shallow: summed,
+                        retained,
+                    } if Arc::ptr_eq(&summed, &shallow) => Some(retained),
+                    _ => None,
+                };
+                (shallow, Some((e.tree, retained)))
+            }
+            (Some(shallow), None) => (shallow, None),
+            // prepare() left shallow sizes to the speculation.
+            (None, Some(e)) => match e.sizes {
+                EarlySizes::Own { shallow, retained } => {
+                    (Arc::new(shallow), Some((e.tree, Some(retained))))
+                }
+                _ => (Arc::new(shallow_sizes(s)), Some((e.tree, None))),
+            },
+            (None, None) => (Arc::new(shallow_sizes(s)), None),
         };
         let (tree, retained) = match early {
             Some((tree, Some(retained))) if early_tree_holds => (tree, retained),
             Some((tree, None)) if early_tree_holds => {
-                let retained = retained_sizes(&shallow, &tree);
+                let retained = retained_sizes(&shallow, &tree, &mut SpareColumns::default());
                 (tree, retained)
             }
             _ => {
                 let tree = dominator_tree(s, &ephemerons);
-                let retained = retained_sizes(&shallow, &tree);
+                let retained = retained_sizes(&shallow, &tree, &mut SpareColumns::default());
                 (tree, retained)
             }
         };
@@ -122,7 +138,7 @@ impl Analysis {
 pub(crate) struct Prepared {
     ephemerons: Ephemerons,
     /// None when the early speculation's shallow sizes are to be used.
-    shallow: Option<Sizes>,
+    shallow: Option<Arc<Sizes>>,
     distances: Distances,
     /// The distances are those speculated while the strings arrived (read by the tests).
     #[cfg_attr(not(test), allow(dead_code))]
@@ -132,29 +148,51 @@ pub(crate) struct Prepared {
 }
 
 /// Shallow sizes (unless the early speculation has them right) and distances (unless the early
-/// speculation has them right), each on a thread.
-pub(crate) fn prepare(s: &HeapSnapshot) -> Prepared {
+/// speculation has them right), around `name_classes`, which this thread runs. With `in_turn`,
+/// all three one after the other on this thread (the dominator tree has the other core): the
+/// shallow sizes first, shared for the tree's thread to sum retained sizes from, and the
+/// distances last, once the tree is past its peak memory. Otherwise each on a thread.
+pub(crate) fn prepare<T>(
+    s: &HeapSnapshot,
+    in_turn: bool,
+    name_classes: impl FnOnce() -> T,
+) -> (Prepared, T) {
     // Early work that is over (in a stream, it ended while the strings arrived) is joined now,
-    // for the distances it may hold; work still running is left to `Analysis::new`.
-    let (mut early, running) = match s.speculation.lock() {
-        Ok(mut slot) if slot.as_ref().is_some_and(|h| h.is_finished()) => {
-            (slot.take().and_then(|h| h.join().ok()), false)
+    // for the distances it may hold; work still running is left to `Analysis::new`, unless
+    // this thread claims its shallow sizes first: they do not need the tree, and in a file the
+    // dominator tree is still running, the longest step.
+    let (mut early, claim, speculation_has_shallow) = match s.speculation.lock() {
+        Ok(mut slot) if slot.as_ref().is_some_and(|h| h.thread.is_finished()) => {
+            let early = slot.take().and_then(|h| h.thread.join().ok());
+            let has_shallow = early
+                .as_ref()
+                .is_some_and(|e| matches!(e.sizes, EarlySizes::Own { .. }));
+            (early, None, has_shallow)
         }
-        Ok(slot) => (None, slot.is_some()),
-        Err(_) => (None, false),
-    };
-    let speculated = (early.is_some() || running) && shallow_speculation_holds(s);
-    let early_distances = early.as_mut().and_then(|e| e.distances.take());
-    std::thread::scope(|scope| {
-        let shallow = scope.spawn(|| {
-            if speculated {
-                return None;
+        Ok(slot) => match slot.as_ref().map(|h| h.shallow_sizes.claim()) {
+            Some(claim) => {
+                let speculation_has_them = claim.is_none();
+                (None, claim, speculation_has_them)
             }
-            let mut clock = super::Timings::start();
-            let shallow = shallow_sizes(s);
-            clock.lap("shallow sizes (own thread)");
-            Some(shallow)
-        });
+            None => (None, None, false),
+        },
+        Err(_) => (None, None, false),
+    };
+    let speculated = speculation_has_shallow && shallow_speculation_holds(s);
+    let early_distances = early.as_mut().and_then(|e| e.distances.take());
+    let compute_shallow = move || {
+        if speculated {
+            return None;
+        }
+        let mut clock = super::Timings::start();
+        let shallow = Arc::new(shallow_sizes(s));
+        if let Some(claim) = claim {
+            claim.share(Arc::clone(&shallow));
+        }
+        clock.lap("shallow sizes");
+        Some(shallow)
+    };
+    let compute_distances = || {
         let mut clock = super::Timings::start();
         let ephemerons = Ephemerons::new(s);
         clock.lap("ephemeron edges");
@@ -172,17 +210,34 @@ pub(crate) fn prepare(s: &HeapSnapshot) -> Prepared {
                 distances
             }
         };
-        let shallow = shallow
-            .join()
-            .unwrap_or_else(|p| std::panic::resume_unwind(p));
-        Prepared {
-            ephemerons,
-            shallow,
-            distances,
-            distances_were_early,
-            early,
-        }
-    })
+        (ephemerons, distances, distances_were_early)
+    };
+    let (shallow, classes, (ephemerons, distances, distances_were_early)) = if in_turn {
+        let shallow = compute_shallow();
+        let classes = name_classes();
+        (shallow, classes, compute_distances())
+    } else {
+        std::thread::scope(|scope| {
+            let shallow = scope.spawn(compute_shallow);
+            let distances = scope.spawn(compute_distances);
+            let classes = name_classes();
+            let shallow = shallow
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            let distances = distances
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (shallow, classes, distances)
+        })
+    };
+    let prepared = Prepared {
+        ephemerons,
+        shallow,
+        distances,
+        distances_were_early,
+        early,
+    };
+    (prepared, classes)
 }
 
 /// Whether a DevTools rule that needs names changes the dominator tree: a WeakMap table edge
@@ -354,10 +409,107 @@ fn essential_edge_rule<'a>(
     }
 }
 
+/// The shallow sizes between the speculation and the snapshot. Whichever comes for them first
+/// computes them: in a stream, the speculation, whose tree is done while the strings arrive; in
+/// a file, the snapshot, while the tree is still being computed. The snapshot then shares them,
+/// and the speculation, once its tree is done, waits for them and sums retained sizes.
+#[derive(Default)]
+pub(crate) struct ShallowSizesHandoff {
+    state: Mutex<Handoff>,
+    changed: Condvar,
+}
+
+#[derive(Default)]
+enum Handoff {
+    #[default]
+    Open,
+    TakenBySpeculation,
+    ClaimedBySnapshot,
+    Shared(Arc<Sizes>),
+    /// The snapshot claimed them and then did not share them (it panicked).
+    GivenUp,
+}
+
+/// What the speculation does about the shallow sizes once its tree is done.
+enum SpeculationTurn {
+    Compute,
+    SumFrom(Arc<Sizes>),
+    Skip,
+}
+
+impl ShallowSizesHandoff {
+    fn state(&self) -> std::sync::MutexGuard<'_, Handoff> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// For the snapshot: the right to compute the shallow sizes, unless the speculation took it.
+    pub(crate) fn claim(self: &Arc<Self>) -> Option<ShallowSizesClaim> {
+        let mut state = self.state();
+        if !matches!(*state, Handoff::Open) {
+            return None;
+        }
+        *state = Handoff::ClaimedBySnapshot;
+        Some(ShallowSizesClaim(Some(Arc::clone(self))))
+    }
+
+    /// For the speculation: computes them if the snapshot has not claimed them, else waits until
+    /// it shares them (it computes them right after claiming them).
+    fn speculation_turn(&self) -> SpeculationTurn {
+        let mut state = self.state();
+        loop {
+            match &*state {
+                Handoff::Open => {
+                    *state = Handoff::TakenBySpeculation;
+                    return SpeculationTurn::Compute;
+                }
+                Handoff::ClaimedBySnapshot => {
+                    state = self
+                        .changed
+                        .wait(state)
+                        .unwrap_or_else(|poisoned| poisoned.into_inner());
+                }
+                Handoff::Shared(shallow) => return SpeculationTurn::SumFrom(Arc::clone(shallow)),
+                Handoff::TakenBySpeculation | Handoff::GivenUp => return SpeculationTurn::Skip,
+            }
+        }
+    }
+
+    fn settle(&self, outcome: Handoff) {
+        *self.state() = outcome;
+        self.changed.notify_all();
+    }
+}
+
+/// The snapshot's claim on the shallow sizes: shares them, or gives them up when dropped
+/// unshared, so that the speculation never waits for sizes that will not come.
+pub(crate) struct ShallowSizesClaim(Option<Arc<ShallowSizesHandoff>>);
+
+impl ShallowSizesClaim {
+    pub(crate) fn share(mut self, shallow: Arc<Sizes>) {
+        if let Some(handoff) = self.0.take() {
+            handoff.settle(Handoff::Shared(shallow));
+        }
+    }
+}
+
+impl Drop for ShallowSizesClaim {
+    fn drop(&mut self) {
+        if let Some(handoff) = self.0.take() {
+            handoff.settle(Handoff::GivenUp);
+        }
+    }
+}
+
 /// The dominator tree from the structure alone (see [`Speculation`]); run while the strings of
 /// a snapshot are still arriving. When they still are once it is done (in a stream, not in a
 /// file, where the distances would only slow down the dominator tree), the distances too.
-pub(crate) fn speculate(g: &Shape, strings_pending: &AtomicBool) -> Speculation {
+pub(crate) fn speculate(
+    g: &Shape,
+    strings_pending: &AtomicBool,
+    shallow_sizes: &ShallowSizesHandoff,
+) -> Speculation {
     let mut clock = super::Timings::start();
     let page_owned = page_owned_nodes(g, |_| false);
     clock.lap("early: page-owned nodes (own thread)");
@@ -369,18 +521,30 @@ pub(crate) fn speculate(g: &Shape, strings_pending: &AtomicBool) -> Speculation 
     );
     drop(page_owned);
     clock.lap("early: dominator tree (own thread)");
-    // Without `(Document DOM trees)`, the user roots are the root's non-synthetic children.
-    let synthetic = g.types.synthetic;
-    let shallow = shallow_sizes_of(
-        g,
-        |v| g.node_type[v as usize] != synthetic,
-        |_| false,
-        &mut spare,
-    );
+    let sizes = match shallow_sizes.speculation_turn() {
+        SpeculationTurn::Compute => {
+            // Without `(Document DOM trees)`, the user roots are the root's non-synthetic
+            // children.
+            let synthetic = g.types.synthetic;
+            let shallow = shallow_sizes_of(
+                g,
+                |v| g.node_type[v as usize] != synthetic,
+                |_| false,
+                &mut spare,
+            );
+            clock.lap("early: shallow sizes (own thread)");
+            let retained = retained_sizes(&shallow, &tree, &mut spare);
+            clock.lap("early: retained sizes (own thread)");
+            EarlySizes::Own { shallow, retained }
+        }
+        SpeculationTurn::SumFrom(shallow) => {
+            let retained = retained_sizes(&shallow, &tree, &mut spare);
+            clock.lap("early: retained sizes from the snapshot's shallow sizes (own thread)");
+            EarlySizes::FromShared { shallow, retained }
+        }
+        SpeculationTurn::Skip => EarlySizes::None,
+    };
     drop(spare);
-    clock.lap("early: shallow sizes (own thread)");
-    let retained = retained_sizes(&shallow, &tree);
-    clock.lap("early: retained sizes (own thread)");
     let distances = strings_pending.load(Ordering::Relaxed).then(|| {
         let distances = speculate_distances(g);
         clock.lap("early: distances (own thread)");
@@ -388,8 +552,7 @@ pub(crate) fn speculate(g: &Shape, strings_pending: &AtomicBool) -> Speculation 
     });
     Speculation {
         tree,
-        shallow,
-        retained,
+        sizes,
         distances,
     }
 }
@@ -422,7 +585,9 @@ fn shallow_sizes_of(
     is_external_string_data: impl Fn(u32) -> bool,
     spare: &mut SpareColumns,
 ) -> Sizes {
-    let mut sizes = g.self_size.clone();
+    let mut sizes = g
+        .self_size
+        .copy_into(spare.take_empty(g.node_count() as usize));
     let has_user_roots = g.edge_range(g.root).any(|e| is_user_root(g.edge_to[e]));
     if !has_user_roots {
         return sizes;
@@ -432,31 +597,43 @@ fn shallow_sizes_of(
     let t = g.types;
     let n = g.node_count() as usize;
     let mut owners = spare.take_empty(n);
-    let mut worklist = spare.take_empty(n);
     for (v, &ty) in g.node_type.iter().enumerate() {
         if ty == t.hidden || ty == t.array || (ty == t.native && is_external_string_data(v as u32))
         {
             owners.push(UNVISITED);
         } else {
             owners.push(v as u32);
-            worklist.push(v as u32);
         }
     }
-    while let Some(v) = worklist.pop() {
-        let owner = owners[v as usize];
-        for e in g.edge_range(v) {
-            if g.edge_type[e] == t.edge_weak {
-                continue;
+    // DevTools starts with every owning node on its worklist. Each node's final owner (none,
+    // one, or several) does not depend on the order nodes are taken in, so owning nodes are
+    // taken in turn instead, and the worklist only holds the owned nodes whose owner changed.
+    let mut worklist: Vec<u32> = Vec::new();
+    for start in 0..n as u32 {
+        if owners[start as usize] != start {
+            continue;
+        }
+        let mut v = start;
+        loop {
+            let owner = owners[v as usize];
+            for e in g.edge_range(v) {
+                if g.edge_type[e] == t.edge_weak {
+                    continue;
+                }
+                let target = g.edge_to[e];
+                let current = owners[target as usize];
+                if current == UNVISITED {
+                    owners[target as usize] = owner;
+                    worklist.push(target);
+                } else if current == target || current == owner || current == MULTIPLE {
+                } else {
+                    owners[target as usize] = MULTIPLE;
+                    worklist.push(target);
+                }
             }
-            let target = g.edge_to[e];
-            let current = owners[target as usize];
-            if current == UNVISITED {
-                owners[target as usize] = owner;
-                worklist.push(target);
-            } else if current == target || current == owner || current == MULTIPLE {
-            } else {
-                owners[target as usize] = MULTIPLE;
-                worklist.push(target);
+            match worklist.pop() {
+                Some(next) => v = next,
+                None => break,
             }
         }
     }
@@ -687,8 +864,9 @@ fn breadth_first(
 }
 
 /// Sums shallow sizes up the dominator tree, children before their dominators.
-fn retained_sizes(sizes: &Sizes, tree: &DominatorTree) -> Sizes {
-    let mut retained = sizes.clone();
+/// Its column comes from `spare`.
+fn retained_sizes(sizes: &Sizes, tree: &DominatorTree, spare: &mut SpareColumns) -> Sizes {
+    let mut retained = sizes.copy_into(spare.take_empty(tree.preorder().len()));
     for &v in tree.preorder().iter().skip(1).rev() {
         let d = tree.dominator(v);
         retained.set(d, retained.get(d) + retained.get(v));

@@ -74,14 +74,14 @@ pub struct Edge<'a> {
 pub(crate) struct Parts {
     pub meta: Meta,
     pub shape: Arc<Shape>,
-    pub speculation: Option<JoinHandle<Speculation>>,
+    pub speculation: Option<Speculating>,
     pub node_name: Vec<u32>,
     pub node_id: Vec<u32>,
     pub trace_node_id: Vec<u32>,
     pub detachedness: Vec<u8>,
     pub edge_name: Vec<u32>,
     pub locations: LocationsPart,
-    pub largest_names: Option<LargestNames>,
+    pub largest_names: LargestNames,
     pub trace_function_infos: Vec<u32>,
     pub trace_tree: Vec<TraceNode>,
     pub string_bytes: Vec<u8>,
@@ -94,37 +94,38 @@ pub(crate) enum LocationsPart {
     Built(Locations),
 }
 
-/// The largest string index naming a node and a string-named edge, over the columns as they
-/// were (lengths kept): the end compares them with the string count instead of every name.
+/// The largest string index naming a node and a string-named edge, noted by the parser as it
+/// stores names (a separate pass over the names costs 30 ms on 500 MB, all of it memory
+/// traffic): the end compares them with the string count instead of every name. It also
+/// counts the names noted, so that a column filled some other way fails the comparison.
+#[derive(Default, Clone, Copy)]
 pub(crate) struct LargestNames {
-    node: Option<u32>,
-    edge: Option<u32>,
-    nodes: usize,
-    edges: usize,
+    pub node: Option<u32>,
+    pub edge: Option<u32>,
+    pub nodes: usize,
+    pub edges: usize,
 }
 
 impl LargestNames {
-    pub(crate) fn of(
-        node_name: &[u32],
-        edge_type: &[u8],
-        edge_name: &[u32],
-        edge_is_indexed: &[bool],
-    ) -> Self {
-        let edge = edge_type
-            .iter()
-            .zip(edge_name)
-            .filter(|&(&t, _)| !edge_is_indexed.get(t as usize).copied().unwrap_or(false))
-            .map(|(_, &name)| name)
-            .max();
-        Self {
-            node: node_name.iter().copied().max(),
-            edge,
-            nodes: node_name.len(),
-            edges: edge_name.len(),
-        }
+    pub(crate) fn note_node(&mut self, name: u32) {
+        self.node = self.node.max(Some(name));
+        self.nodes += 1;
     }
-    /// Every name is a string index below `string_count`, if the columns are still the ones
-    /// measured.
+    /// `string_named` as in [`edge_name_masks`].
+    pub(crate) fn note_edge(&mut self, name: u32, string_named: u32) {
+        if string_named != 0 {
+            self.edge = self.edge.max(Some(name));
+        }
+        self.edges += 1;
+    }
+    /// Adds what another parse of other nodes and edges noted.
+    pub(crate) fn merge(&mut self, other: &Self) {
+        self.node = self.node.max(other.node);
+        self.edge = self.edge.max(other.edge);
+        self.nodes += other.nodes;
+        self.edges += other.edges;
+    }
+    /// Every name is a string index below `string_count`, if every name was noted.
     fn all_below(&self, string_count: u64, node_name: &[u32], edge_name: &[u32]) -> bool {
         let below = |largest: Option<u32>| largest.is_none_or(|i| (i as u64) < string_count);
         self.nodes == node_name.len()
@@ -140,6 +141,15 @@ pub(crate) fn indexed_edge_types(meta: &Meta) -> Vec<bool> {
     meta.edge_types
         .iter()
         .map(|t| t == "element" || t == "hidden")
+        .collect()
+}
+
+/// Per edge type: all ones when its edges are named by a string, else 0, so that the parser's
+/// edge loop can mask names without a branch.
+pub(crate) fn edge_name_masks(meta: &Meta) -> Vec<u32> {
+    indexed_edge_types(meta)
+        .into_iter()
+        .map(|indexed| if indexed { 0 } else { u32::MAX })
         .collect()
 }
 
@@ -166,15 +176,33 @@ impl Shape {
 
 /// What can be computed from the [`Shape`] alone, before the strings arrived, by assuming that
 /// DevTools' rules that need names do not apply: the dominator tree (no WeakMap table edges, no
-/// `(Document DOM trees)` root), then shallow sizes and retained sizes (also no
-/// `system / ExternalStringData` node), and, if the strings are still arriving by then,
-/// distances (no edge stopped by DevTools' name filters). The analysis uses each part only when
-/// its assumptions hold; otherwise it recomputes that part.
+/// `(Document DOM trees)` root), then, unless the snapshot claimed them first, shallow sizes
+/// and retained sizes (also no `system / ExternalStringData` node), and, if the strings are
+/// still arriving by then, distances (no edge stopped by DevTools' name filters). The analysis
+/// uses each part only when its assumptions hold; otherwise it recomputes that part.
 pub(crate) struct Speculation {
     pub tree: super::dominators::DominatorTree,
-    pub shallow: Sizes,
-    pub retained: Sizes,
+    pub sizes: EarlySizes,
     pub distances: Option<super::analysis::Distances>,
+}
+
+/// The speculation's shallow and retained sizes.
+pub(crate) enum EarlySizes {
+    /// The snapshot computed the shallow sizes, and had not shared them when the tree was done.
+    None,
+    /// Shallow sizes from the structure alone, and retained sizes summed from them.
+    Own { shallow: Sizes, retained: Sizes },
+    /// Retained sizes summed from the shallow sizes the snapshot computed and shared.
+    FromShared {
+        shallow: Arc<Sizes>,
+        retained: Sizes,
+    },
+}
+
+/// The thread computing the [`Speculation`], and the shallow sizes it shares with the snapshot.
+pub(crate) struct Speculating {
+    pub thread: JoinHandle<Speculation>,
+    pub shallow_sizes: Arc<super::analysis::ShallowSizesHandoff>,
 }
 
 /// The snapshot's string table in one buffer.
@@ -280,7 +308,7 @@ pub struct HeapSnapshot {
     edge_is_indexed: Vec<bool>,
     pub(crate) shape: Arc<Shape>,
     /// The dominator tree being computed since the edges arrived; taken by the analysis.
-    pub(crate) speculation: Mutex<Option<JoinHandle<Speculation>>>,
+    pub(crate) speculation: Mutex<Option<Speculating>>,
     /// Shallow sizes and distances computed while classes were named; taken by the analysis.
     pub(crate) prepared: Mutex<Option<super::analysis::Prepared>>,
     pub(crate) node_name: Vec<u32>,
@@ -317,8 +345,7 @@ impl HeapSnapshot {
         let edge_is_indexed = indexed_edge_types(&meta);
         let names_fit = p
             .largest_names
-            .as_ref()
-            .is_some_and(|largest| largest.all_below(string_count, &p.node_name, &p.edge_name));
+            .all_below(string_count, &p.node_name, &p.edge_name);
         let check = || {
             if names_fit {
                 return Ok(());
@@ -388,27 +415,24 @@ impl HeapSnapshot {
         };
         classes::propagate_dom_state(&mut snapshot);
         // The analysis' shallow sizes and distances need names but not classes: computed
-        // meanwhile, for `Analysis::new` to take. On two cores, while the dominator tree is
-        // still being computed, it has the other core: the distances then run after the class
-        // names instead of beside them, which would only slow the tree down and hold
-        // their working memory at the same time as its own.
+        // around the class names, for `Analysis::new` to take. On two cores, while the
+        // dominator tree is still being computed, it has the other core: they then run one
+        // after the other instead of side by side, which would only slow the tree down and
+        // hold their working memory at the same time as its own.
         let dominators_running = snapshot
             .speculation
             .lock()
-            .is_ok_and(|h| h.as_ref().is_some_and(|h| !h.is_finished()));
+            .is_ok_and(|h| h.as_ref().is_some_and(|h| !h.thread.is_finished()));
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let in_turn = dominators_running && cores <= 2;
-        let (prepared, (class_of, classes)) = std::thread::scope(|scope| {
-            let beside = (!in_turn).then(|| scope.spawn(|| super::analysis::prepare(&snapshot)));
+        clock.lap("ready to name classes");
+        let (prepared, (class_of, classes)) = super::analysis::prepare(&snapshot, in_turn, || {
+            let mut clock = super::Timings::start();
             let classes = classes::assign(&snapshot);
             clock.lap("class names");
-            let prepared = match beside {
-                Some(beside) => beside.join().ok(),
-                None => Some(super::analysis::prepare(&snapshot)),
-            };
-            (prepared, classes)
+            classes
         });
-        snapshot.prepared = Mutex::new(prepared);
+        snapshot.prepared = Mutex::new(Some(prepared));
         snapshot.class_of = class_of;
         snapshot.classes = classes;
         Ok(snapshot)

@@ -3,13 +3,12 @@
 //! columns of a [`HeapSnapshot`]. It never keeps the JSON text: integers go straight into typed
 //! columns, strings into one byte buffer; only the small `snapshot` object is buffered.
 
-use super::graph::{LargestNames, LocationsPart, Parts, Shape, Speculation, TraceNode, Types};
+use super::graph::{LargestNames, LocationsPart, Parts, Shape, Speculating, TraceNode, Types};
 use super::meta::Meta;
 use super::sizes::Sizes;
 use super::{Error, HeapSnapshot};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::thread::JoinHandle;
 
 /// The `snapshot` object (meta) is small; refuse to buffer an absurd one.
 const META_LIMIT: usize = 64 << 20;
@@ -482,7 +481,10 @@ impl Parser {
     /// to stand for a stream whose strings arrive late).
     #[cfg(test)]
     pub(crate) fn early_work_finished(&self) -> bool {
-        self.b.speculation.as_ref().is_some_and(|h| h.is_finished())
+        self.b
+            .speculation
+            .as_ref()
+            .is_some_and(|h| h.thread.is_finished())
     }
 
     /// The declared layout, once the `snapshot` object has been read.
@@ -518,11 +520,13 @@ impl Parser {
             edge_type,
             edge_name,
             edge_to,
+            largest_names,
             ..
         } = &mut self.b;
         std::thread::scope(|scope| {
             scope.spawn(|| edge_to.extend_from_slice(&run.b.edge_to));
             edge_name.extend_from_slice(&run.b.edge_name);
+            largest_names.merge(&run.b.largest_names);
             edge_type.extend_from_slice(&run.b.edge_type);
         });
         self.pos = run.end;
@@ -1226,8 +1230,10 @@ pub(crate) struct Builder {
     locations: Vec<u32>,
     /// The locations, checked and compacted as soon as they and the nodes were complete.
     built_locations: Option<super::graph::Locations>,
-    /// The largest string indices naming nodes and edges, found once the edges were complete.
-    largest_names: Option<LargestNames>,
+    /// The largest string indices naming nodes and edges, noted as they are stored.
+    largest_names: LargestNames,
+    /// By edge type, see [`super::graph::edge_name_masks`].
+    edge_name_masks: Vec<u32>,
     trace_function_infos: Vec<u32>,
     trace_tree: Vec<TraceNode>,
     strings: StringsBuilder,
@@ -1235,7 +1241,7 @@ pub(crate) struct Builder {
     nodes_offset: u64,
     /// The structure columns, once the edges are complete.
     shape: Option<Arc<Shape>>,
-    speculation: Option<JoinHandle<Speculation>>,
+    speculation: Option<Speculating>,
     /// Tells the speculation whether the rest of the input is still to come.
     strings_pending: InputPending,
 }
@@ -1284,6 +1290,7 @@ impl Builder {
             .collect();
         self.node_type_count = meta.node_types.len() as u8;
         self.edge_type_count = meta.edge_types.len() as u8;
+        self.edge_name_masks = super::graph::edge_name_masks(&meta);
         self.meta_offset = offset;
         self.meta = Some(meta);
         Ok(())
@@ -1331,7 +1338,11 @@ impl Builder {
                 }
                 self.node_type.push(v as u8);
             }
-            NodeRole::Name => self.node_name.push(small(v)?),
+            NodeRole::Name => {
+                let name = small(v)?;
+                self.node_name.push(name);
+                self.largest_names.note_node(name);
+            }
             NodeRole::Id => self.node_id.push(small(v)?),
             NodeRole::SelfSize => self.self_size.push(v),
             NodeRole::EdgeCount => {
@@ -1410,6 +1421,7 @@ impl Builder {
         self.edge_field += 1;
         if self.edge_field == self.edge_roles.len() {
             self.edge_field = 0;
+            self.note_last_edge();
             return Ok(true);
         }
         Ok(false)
@@ -1473,6 +1485,7 @@ impl Builder {
             }
             self.node_type.push(ty as u8);
             self.node_name.push(name as u32);
+            self.largest_names.note_node(name as u32);
             self.node_id.push(id as u32);
             self.self_size.push(size);
             self.first_edge.push((last + edges) as u32);
@@ -1495,17 +1508,27 @@ impl Builder {
             6 => to.is_multiple_of(6).then_some(to / 6),
             _ => to.is_multiple_of(fields).then_some(to / fields),
         };
+        // Names are noted in registers here, and merged once at the end.
+        let masks = &self.edge_name_masks[..];
+        let mut largest = LargestNames::default();
+        let (mut largest_name, mut any_named) = (0u32, 0u32);
         while let Some(end) = read_fixed_record(data, done, &mut v, [true, false, false]) {
             let [ty, name, to] = v;
             let Some(target) = ordinal(to) else { break };
             if ty >= types || name > u32::MAX as u64 || target >= nodes {
                 break;
             }
+            let string_named = masks.get(ty as usize).copied().unwrap_or(u32::MAX);
+            largest_name = largest_name.max(name as u32 & string_named);
+            any_named |= string_named;
+            largest.edges += 1;
             self.edge_type.push(ty as u8);
             self.edge_name.push(name as u32);
             self.edge_to.push(target as u32);
             done = end;
         }
+        largest.edge = (any_named != 0).then_some(largest_name);
+        self.largest_names.merge(&largest);
         done
     }
 
@@ -1568,7 +1591,10 @@ impl Builder {
         for (role, &v) in self.node_roles.iter().zip(values) {
             match role {
                 NodeRole::Type => self.node_type.push(v as u8),
-                NodeRole::Name => self.node_name.push(v as u32),
+                NodeRole::Name => {
+                    self.node_name.push(v as u32);
+                    self.largest_names.note_node(v as u32);
+                }
                 NodeRole::Id => self.node_id.push(v as u32),
                 NodeRole::SelfSize => self.self_size.push(v),
                 NodeRole::EdgeCount => self.first_edge.push((last + v) as u32),
@@ -1620,7 +1646,19 @@ impl Builder {
                 EdgeRole::Other => {}
             }
         }
+        self.note_last_edge();
         true
+    }
+
+    /// Notes the name of the edge just stored, once its type is known (it may come after the
+    /// name in a layout other than V8's). A layout without either leaves the edge unnoted, and
+    /// the end then checks every name.
+    fn note_last_edge(&mut self) {
+        if let (Some(&ty), Some(&name)) = (self.edge_type.last(), self.edge_name.last()) {
+            let string_named = self.edge_name_masks.get(ty as usize).copied();
+            self.largest_names
+                .note_edge(name, string_named.unwrap_or(u32::MAX));
+        }
     }
 
     /// Freezes the structure columns and starts computing the dominator tree on another thread
@@ -1650,17 +1688,16 @@ impl Builder {
         });
         let shared = Arc::clone(&shape);
         let strings_pending = Arc::clone(&self.strings_pending.0);
+        let shallow_sizes = Arc::new(super::analysis::ShallowSizesHandoff::default());
+        let handoff = Arc::clone(&shallow_sizes);
         self.speculation = std::thread::Builder::new()
             .name("hunter-dominators".into())
-            .spawn(move || super::analysis::speculate(&shared, &strings_pending))
-            .ok();
-        // Checked against the string count at the end; done now, while the strings arrive.
-        self.largest_names = Some(LargestNames::of(
-            &self.node_name,
-            &shape.edge_type,
-            &self.edge_name,
-            &super::graph::indexed_edge_types(meta),
-        ));
+            .spawn(move || super::analysis::speculate(&shared, &strings_pending, &handoff))
+            .ok()
+            .map(|thread| Speculating {
+                thread,
+                shallow_sizes,
+            });
         self.shape = Some(shape);
     }
 

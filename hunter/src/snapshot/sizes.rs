@@ -25,6 +25,15 @@ impl Sizes {
             }
         }
     }
+    /// A copy whose column is `column`, cleared (a spare column's memory, already faulted in).
+    pub fn copy_into(&self, mut column: Vec<u32>) -> Self {
+        column.clear();
+        column.extend_from_slice(&self.small);
+        Self {
+            small: column,
+            large: self.large.clone(),
+        }
+    }
     #[inline]
     pub fn get(&self, n: u32) -> u64 {
         match self.small[n as usize] {

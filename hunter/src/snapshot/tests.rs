@@ -160,6 +160,58 @@ fn dominators_retained_sizes_and_shallow_transfer() {
     assert!(a.is_user_reachable(7));
 }
 
+/// The dominator tree's thread sums retained sizes from whichever shallow sizes the handoff
+/// settles on: its own when it comes first, the snapshot's when the snapshot claimed them (even
+/// if they are shared only after the tree is done), none when the snapshot gave them up.
+#[test]
+fn the_speculation_sums_retained_sizes_from_the_shallow_sizes_it_is_handed() {
+    use analysis::{speculate, ShallowSizesHandoff};
+    use graph::EarlySizes;
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+    let s = parse(TINY.as_bytes()).unwrap();
+    let no_strings_pending = AtomicBool::new(false);
+    let all = |sizes: &sizes::Sizes| (0..8).map(|n| sizes.get(n)).collect::<Vec<_>>();
+
+    let handoff = Arc::new(ShallowSizesHandoff::default());
+    match speculate(&s.shape, &no_strings_pending, &handoff).sizes {
+        EarlySizes::Own { shallow, retained } => {
+            assert_eq!(all(&shallow), [0, 100, 0, 72, 0, 24, 16, 20]);
+            assert_eq!(all(&retained), [232, 216, 0, 116, 44, 44, 16, 20]);
+        }
+        _ => panic!("the speculation came first and computes the shallow sizes itself"),
+    }
+    assert!(handoff.claim().is_none(), "the speculation took them");
+
+    // One byte per node, so that retained sizes count each subtree's nodes.
+    let mut ones = sizes::Sizes::default();
+    (0..8).for_each(|_| ones.push(1));
+    let ones = Arc::new(ones);
+    let handoff = Arc::new(ShallowSizesHandoff::default());
+    let claim = handoff.claim().expect("nobody took them yet");
+    let speculation = std::thread::scope(|scope| {
+        let speculation = scope.spawn(|| speculate(&s.shape, &no_strings_pending, &handoff));
+        // Shared late, while the speculation may be waiting for them.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        claim.share(Arc::clone(&ones));
+        speculation.join().unwrap()
+    });
+    match speculation.sizes {
+        EarlySizes::FromShared { shallow, retained } => {
+            assert!(Arc::ptr_eq(&shallow, &ones));
+            assert_eq!(all(&retained), [8, 5, 1, 4, 3, 2, 1, 1]);
+        }
+        _ => panic!("the snapshot claimed the shallow sizes and shared them"),
+    }
+
+    let handoff = Arc::new(ShallowSizesHandoff::default());
+    drop(handoff.claim());
+    assert!(matches!(
+        speculate(&s.shape, &no_strings_pending, &handoff).sizes,
+        EarlySizes::None
+    ));
+}
+
 #[test]
 fn retainer_path_alternates_nodes_and_edges() {
     let s = parse(TINY.as_bytes()).unwrap();
