@@ -118,6 +118,57 @@ fn any_split_into_chunks_parses_the_same() {
     assert_eq!(fingerprint(&s), whole, "seven bytes at a time");
 }
 
+/// Strings as V8 writes them (one per line) are taken in runs; an escape, non-ASCII text or a
+/// chunk cut inside a string leaves that string to the byte-by-byte path. Either way the
+/// strings are JSON's, and so is the error for invalid UTF-8, even split across two strings.
+#[test]
+fn strings_read_in_runs_and_byte_by_byte_agree() {
+    let mut extra: Vec<String> = [
+        "",
+        "a",
+        "1234567",
+        "12345678",
+        "123456789",
+        "café",
+        "😀 emoji",
+    ]
+    .iter()
+    .map(|t| t.to_string())
+    .collect();
+    extra.extend(["tab\\t", "\\u00e9 then plain", "q\\\"", "é\\n", "\\\\"].map(String::from));
+    extra.push("x".repeat(100));
+    extra.push(format!("{}é", "y".repeat(15)));
+    let tail: String = extra.iter().map(|t| format!(",\n\"{t}\"")).collect();
+    let text = format!("{}{tail}]}}", &TINY[..TINY.len() - 2]);
+    let expected: Vec<String> = match serde_json::from_str::<serde_json::Value>(&text).unwrap() {
+        serde_json::Value::Object(o) => serde_json::from_value(o["strings"].clone()).unwrap(),
+        _ => unreachable!(),
+    };
+    let strings = |s: &HeapSnapshot| -> Vec<String> {
+        (0..s.strings.len() as u32)
+            .map(|i| s.strings.get(i).to_owned())
+            .collect()
+    };
+    let bytes = text.as_bytes();
+    assert_eq!(strings(&parse(bytes).unwrap()), expected);
+    let strings_start = text.find("\"strings\"").unwrap();
+    for cut in strings_start..=bytes.len() {
+        let s = parse_chunks([&bytes[..cut], &bytes[cut..]]).unwrap();
+        assert_eq!(strings(&s), expected, "split at byte {cut}");
+    }
+    assert_eq!(strings(&parse_chunks(bytes.chunks(1)).unwrap()), expected);
+
+    // "x\xC3" and "\xA9y": each invalid, though together they spell "é".
+    let mut bad = bytes[..bytes.len() - 2].to_vec();
+    bad.extend_from_slice(b",\n\"x\xC3\",\n\"\xA9y\"]}");
+    let whole = parse(&bad).unwrap_err();
+    let by_byte = parse_chunks(bad.chunks(1)).unwrap_err();
+    assert!(whole.to_string().contains("UTF-8"), "{whole}");
+    assert_eq!(whole.offset(), by_byte.offset());
+    // The closing quote of the first.
+    assert_eq!(whole.offset(), Some(bad.len() as u64 - 9));
+}
+
 /// Retained sizes are kept in 4 bytes per node; totals past 4 GiB still add up.
 #[test]
 fn retained_sizes_past_four_gib_add_up() {
