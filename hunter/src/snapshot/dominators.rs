@@ -109,6 +109,7 @@ pub(crate) fn dominators(
         parent: vec![0u32; len],
         next_edge: vec![0u32; len],
         reached: vec![0u64; len.div_ceil(64)],
+        tree_edges: vec![0u64; s.edge_to.len().div_ceil(64)],
         count: 0,
     };
     // By number: given the root as DFS parent without an edge from it (orphans and leftovers).
@@ -136,6 +137,7 @@ pub(crate) fn dominators(
         vertex,
         parent,
         next_edge: mut ancestor,
+        tree_edges,
         count,
         ..
     } = dfs;
@@ -143,12 +145,12 @@ pub(crate) fn dominators(
     ancestor.iter_mut().for_each(|a| *a = 0);
     clock.lap("dominators: depth-first numbers");
 
-    // Predecessor lists (of DFS numbers), over essential edges, without one DFS tree edge per
-    // vertex: a vertex's DFS parent is processed after it, so that edge always offers the
-    // parent's own number, which the vertex's semidominator starts from instead: a third of the
-    // entries in V8 heaps. Counts go one slot further than their list's start, so that the
-    // start slots can serve as fill cursors and end up as the next list's start (no second
-    // offsets array). Lists are by vertex.
+    // Predecessor lists (of DFS numbers), over essential edges, without the DFS tree edges: a
+    // vertex's DFS parent is processed after it, so that edge always offers the parent's own
+    // number, which the vertex's semidominator starts from instead: a third of the entries in
+    // V8 heaps. Counts go one slot further than their list's start, so that the start slots
+    // can serve as fill cursors and end up as the next list's start (no second offsets array).
+    // Lists are by vertex.
     let is_tree_vertex = |n: usize| n != 1 && !bit(&artificial, n);
     for w in 1..len {
         if is_tree_vertex(number[w] as usize) {
@@ -159,25 +161,18 @@ pub(crate) fn dominators(
         first_pred[i] += first_pred[i - 1];
     }
     let mut preds = vec![0u32; first_pred[node_count + 1] as usize];
-    let mut tree_edge_left_out = vec![0u64; len.div_ceil(64)];
     for v in 0..node_count as u32 {
         let from = number[v as usize + 1];
         for e in s.edge_range(v) {
-            if !bit(essential, e) {
+            if !bit(essential, e) || bit(&tree_edges, e) {
                 continue;
             }
-            let w = s.edge_to[e] as usize + 1;
-            let to = number[w] as usize;
-            if parent[to] == from && is_tree_vertex(to) && !bit(&tree_edge_left_out, to) {
-                set_bit(&mut tree_edge_left_out, to);
-                continue;
-            }
-            let cursor = &mut first_pred[w];
+            let cursor = &mut first_pred[s.edge_to[e] as usize + 1];
             preds[*cursor as usize] = from;
             *cursor += 1;
         }
     }
-    drop(tree_edge_left_out);
+    drop(tree_edges);
     clock.lap("dominators: predecessor lists");
     let preds_of = |i: usize| {
         let w = vertex[i] as usize;
@@ -291,6 +286,9 @@ struct Numbering {
     /// By vertex: whether it was reached, as bits: the search tests every essential edge's
     /// target, and these stay in the core's cache where `number` would not.
     reached: Vec<u64>,
+    /// By edge: whether the search reached the edge's target through it, as bits, so that the
+    /// predecessor lists leave these edges out without looking up their ends.
+    tree_edges: Vec<u64>,
     /// Numbers given so far: the last one given.
     count: u32,
 }
@@ -326,6 +324,7 @@ impl Numbering {
                 let w = s.edge_to[e] + 1;
                 e += 1;
                 if essential_edge && !bit(&self.reached, w as usize) {
+                    set_bit(&mut self.tree_edges, e - 1);
                     child = Some(w);
                     break;
                 }
