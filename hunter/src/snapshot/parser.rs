@@ -521,20 +521,20 @@ impl Parser {
             return false;
         }
         // Two threads: the copy's cost is faulting in the destination's fresh pages, which the
-        // kernel does per thread.
+        // kernel does per thread. The names are not part of the structure the dominator tree
+        // waits for: they go in after it has started (see `Builder::edges_done`).
         let Builder {
             edge_type,
-            edge_name,
             edge_to,
             largest_names,
             ..
         } = &mut self.b;
         std::thread::scope(|scope| {
             scope.spawn(|| edge_to.extend_from_slice(&run.b.edge_to));
-            edge_name.extend_from_slice(&run.b.edge_name);
             largest_names.merge(&run.b.largest_names);
             edge_type.extend_from_slice(&run.b.edge_type);
         });
+        self.b.names_to_splice = Some((self.b.edge_name.len(), run.b.edge_name));
         self.pos = run.end;
         true
     }
@@ -1238,6 +1238,9 @@ pub(crate) struct Builder {
     built_locations: Option<super::graph::Locations>,
     /// The largest string indices naming nodes and edges, noted as they are stored.
     largest_names: LargestNames,
+    /// The names of spliced edges, and where in `edge_name` they go: put in once the
+    /// structure is complete.
+    names_to_splice: Option<(usize, Vec<u32>)>,
     /// By edge type, see [`super::graph::edge_name_masks`].
     edge_name_masks: Vec<u32>,
     trace_function_infos: Vec<u32>,
@@ -1681,6 +1684,7 @@ impl Builder {
             && meta.root_index.is_multiple_of(fields)
             && meta.root_index / fields < nodes;
         if !consistent {
+            self.splice_names();
             return;
         }
         let shape = Arc::new(Shape {
@@ -1705,6 +1709,16 @@ impl Builder {
                 shallow_sizes,
             });
         self.shape = Some(shape);
+        self.splice_names();
+    }
+
+    /// Puts the spliced edges' names in their place, before those of the edges read after them.
+    fn splice_names(&mut self) {
+        if let Some((at, names)) = self.names_to_splice.take() {
+            let after = self.edge_name.split_off(at.min(self.edge_name.len()));
+            self.edge_name.extend_from_slice(&names);
+            self.edge_name.extend_from_slice(&after);
+        }
     }
 
     /// Checks and compacts the locations while the strings arrive, when the nodes they refer
@@ -1723,6 +1737,7 @@ impl Builder {
 
     fn finish(mut self, end: u64) -> Result<Parts, Error> {
         self.strings_pending.0.store(false, Ordering::Relaxed);
+        self.splice_names();
         let meta = self
             .meta
             .take()
