@@ -170,11 +170,9 @@ pub(crate) fn prepare<T>(
             (early, None, has_shallow)
         }
         Ok(slot) => match slot.as_ref().map(|h| h.shallow_sizes.claim()) {
-            Some(claim) => {
-                let speculation_has_them = claim.is_none();
-                (None, claim, speculation_has_them)
-            }
-            None => (None, None, false),
+            Some(ClaimOutcome::Claimed(claim)) => (None, Some(claim), false),
+            Some(ClaimOutcome::SpeculationHasThem) => (None, None, true),
+            Some(ClaimOutcome::AlreadySettled) | None => (None, None, false),
         },
         Err(_) => (None, None, false),
     };
@@ -212,6 +210,8 @@ pub(crate) fn prepare<T>(
         };
         (ephemerons, distances, distances_were_early)
     };
+    // A panic in any of them is a bug: it goes on up rather than leaving the work to
+    // `Analysis::new` unnoticed.
     let (shallow, classes, (ephemerons, distances, distances_were_early)) = if in_turn {
         let shallow = compute_shallow();
         let classes = name_classes();
@@ -444,14 +444,20 @@ impl ShallowSizesHandoff {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// For the snapshot: the right to compute the shallow sizes, unless the speculation took it.
-    pub(crate) fn claim(self: &Arc<Self>) -> Option<ShallowSizesClaim> {
+    /// For the snapshot: the right to compute the shallow sizes, unless the speculation took it
+    /// (or an earlier claim settled them).
+    pub(crate) fn claim(self: &Arc<Self>) -> ClaimOutcome {
         let mut state = self.state();
-        if !matches!(*state, Handoff::Open) {
-            return None;
+        match *state {
+            Handoff::Open => {
+                *state = Handoff::ClaimedBySnapshot;
+                ClaimOutcome::Claimed(ShallowSizesClaim(Some(Arc::clone(self))))
+            }
+            Handoff::TakenBySpeculation => ClaimOutcome::SpeculationHasThem,
+            Handoff::ClaimedBySnapshot | Handoff::Shared(_) | Handoff::GivenUp => {
+                ClaimOutcome::AlreadySettled
+            }
         }
-        *state = Handoff::ClaimedBySnapshot;
-        Some(ShallowSizesClaim(Some(Arc::clone(self))))
     }
 
     /// For the speculation: computes them if the snapshot has not claimed them, else waits until
@@ -480,6 +486,14 @@ impl ShallowSizesHandoff {
         *self.state() = outcome;
         self.changed.notify_all();
     }
+}
+
+/// What [`ShallowSizesHandoff::claim`] found.
+pub(crate) enum ClaimOutcome {
+    Claimed(ShallowSizesClaim),
+    SpeculationHasThem,
+    /// An earlier claim (an earlier analysis of the same snapshot) took them.
+    AlreadySettled,
 }
 
 /// The snapshot's claim on the shallow sizes: shares them, or gives them up when dropped
@@ -538,7 +552,12 @@ pub(crate) fn speculate(
             EarlySizes::Own { shallow, retained }
         }
         SpeculationTurn::SumFrom(shallow) => {
-            let retained = retained_sizes(&shallow, &tree, &mut spare);
+            // One spare column is all this needs; the rest go now, while the snapshot's
+            // distances still hold their memory.
+            let mut one = SpareColumns::default();
+            one.put(spare.take_empty(tree.preorder().len()));
+            spare = SpareColumns::default();
+            let retained = retained_sizes(&shallow, &tree, &mut one);
             clock.lap("early: retained sizes from the snapshot's shallow sizes (own thread)");
             EarlySizes::FromShared { shallow, retained }
         }
@@ -607,7 +626,8 @@ fn shallow_sizes_of(
     }
     // DevTools starts with every owning node on its worklist. Each node's final owner (none,
     // one, or several) does not depend on the order nodes are taken in, so owning nodes are
-    // taken in turn instead, and the worklist only holds the owned nodes whose owner changed.
+    // taken in turn instead, and the worklist only holds the owned nodes whose owner changed:
+    // each at most twice (when it gets an owner, when it gets several), usually a few at once.
     let mut worklist: Vec<u32> = Vec::new();
     for start in 0..n as u32 {
         if owners[start as usize] != start {
@@ -648,6 +668,7 @@ fn shallow_sizes_of(
         sizes.set(v, 0);
         sizes.set(owner, sizes.get(owner) + moved);
     }
+    spare.put(owners);
     sizes
 }
 

@@ -188,7 +188,8 @@ pub(crate) struct Speculation {
 
 /// The speculation's shallow and retained sizes.
 pub(crate) enum EarlySizes {
-    /// The snapshot computed the shallow sizes, and had not shared them when the tree was done.
+    /// The snapshot claimed the shallow sizes and gave them up (it panicked), or a second
+    /// analysis settled them.
     None,
     /// Shallow sizes from the structure alone, and retained sizes summed from them.
     Own { shallow: Sizes, retained: Sizes },

@@ -1967,7 +1967,48 @@ impl StringsBuilder {
 
 #[cfg(test)]
 mod tests {
-    use super::{read_fixed_record, read_record, read_uint};
+    use super::{plain_text, read_fixed_record, read_record, read_uint};
+
+    /// The eight-bytes-at-a-time search finds the first quote, backslash or control byte
+    /// wherever it falls in a word, after any bytes (high ones included), as a byte loop does.
+    #[test]
+    fn plain_text_finds_the_first_special_byte_as_a_byte_loop_does() {
+        let reference = |data: &[u8]| {
+            let k = data
+                .iter()
+                .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+            Some((k, data[..k].is_ascii()))
+        };
+        let fillers = [
+            b'a', b' ', b'!', b'#', b'[', b']', 0x7F, 0x80, 0xA0, 0xBF, 0xC3, 0xFF,
+        ];
+        for len in 0..20 {
+            for &filler in &fillers {
+                for special in [b'"', b'\\', 0x00, 0x1F] {
+                    let mut data = vec![filler; len];
+                    data.push(special);
+                    data.extend_from_slice(b"\"\\\x01 tail");
+                    assert_eq!(plain_text(&data), reference(&data), "{data:?}");
+                    assert_eq!(plain_text(&data).map(|(k, _)| k), Some(len));
+                }
+                assert_eq!(plain_text(&vec![filler; len]), None);
+            }
+        }
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        for _ in 0..100_000 {
+            let data: Vec<u8> = (0..seed % 24)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    // Mostly ordinary text, with specials and high bytes now and then.
+                    [b'x', b'"', b'\\', 0x19, 0x20, 0x7F, 0x80, 0xE2][(seed % 8) as usize]
+                        .wrapping_add(if seed % 3 == 0 { (seed >> 8) as u8 } else { 0 })
+                })
+                .collect();
+            assert_eq!(plain_text(&data), reference(&data), "{data:?}");
+        }
+    }
 
     #[test]
     fn fields_read_as_one_digit_fall_back_to_the_digit_reader() {

@@ -216,7 +216,7 @@ fn dominators_retained_sizes_and_shallow_transfer() {
 /// if they are shared only after the tree is done), none when the snapshot gave them up.
 #[test]
 fn the_speculation_sums_retained_sizes_from_the_shallow_sizes_it_is_handed() {
-    use analysis::{speculate, ShallowSizesHandoff};
+    use analysis::{speculate, ClaimOutcome, ShallowSizesHandoff};
     use graph::EarlySizes;
     use std::sync::atomic::AtomicBool;
     use std::sync::Arc;
@@ -232,14 +232,19 @@ fn the_speculation_sums_retained_sizes_from_the_shallow_sizes_it_is_handed() {
         }
         _ => panic!("the speculation came first and computes the shallow sizes itself"),
     }
-    assert!(handoff.claim().is_none(), "the speculation took them");
+    assert!(
+        matches!(handoff.claim(), ClaimOutcome::SpeculationHasThem),
+        "the speculation took them"
+    );
 
     // One byte per node, so that retained sizes count each subtree's nodes.
     let mut ones = sizes::Sizes::default();
     (0..8).for_each(|_| ones.push(1));
     let ones = Arc::new(ones);
     let handoff = Arc::new(ShallowSizesHandoff::default());
-    let claim = handoff.claim().expect("nobody took them yet");
+    let ClaimOutcome::Claimed(claim) = handoff.claim() else {
+        panic!("nobody took them yet");
+    };
     let speculation = std::thread::scope(|scope| {
         let speculation = scope.spawn(|| speculate(&s.shape, &no_strings_pending, &handoff));
         // Shared late, while the speculation may be waiting for them.
@@ -254,7 +259,9 @@ fn the_speculation_sums_retained_sizes_from_the_shallow_sizes_it_is_handed() {
         }
         _ => panic!("the snapshot claimed the shallow sizes and shared them"),
     }
+    assert!(matches!(handoff.claim(), ClaimOutcome::AlreadySettled));
 
+    // A claim dropped unshared (its thread panicked) lets the speculation go on without them.
     let handoff = Arc::new(ShallowSizesHandoff::default());
     drop(handoff.claim());
     assert!(matches!(
