@@ -77,12 +77,12 @@ impl Analysis {
         let (tree, retained) = match early {
             Some((tree, Some(retained))) if early_tree_holds => (tree, retained),
             Some((tree, None)) if early_tree_holds => {
-                let retained = retained_sizes(&shallow, &tree, &mut SpareColumns::default());
+                let retained = retained_sizes(&shallow, &tree, Vec::new());
                 (tree, retained)
             }
             _ => {
                 let tree = dominator_tree(s, &ephemerons);
-                let retained = retained_sizes(&shallow, &tree, &mut SpareColumns::default());
+                let retained = retained_sizes(&shallow, &tree, Vec::new());
                 (tree, retained)
             }
         };
@@ -151,7 +151,7 @@ pub(crate) struct Prepared {
 /// speculation has them right), around `name_classes`, which this thread runs. With `in_turn`,
 /// all three one after the other on this thread (the dominator tree has the other core): the
 /// shallow sizes first, shared for the tree's thread to sum retained sizes from, and the
-/// distances last, once the tree is past its peak memory. Otherwise each on a thread.
+/// distances last, as late as they can start. Otherwise each on a thread.
 pub(crate) fn prepare<T>(
     s: &HeapSnapshot,
     in_turn: bool,
@@ -547,17 +547,17 @@ pub(crate) fn speculate(
                 &mut spare,
             );
             clock.lap("early: shallow sizes (own thread)");
-            let retained = retained_sizes(&shallow, &tree, &mut spare);
+            let retained =
+                retained_sizes(&shallow, &tree, spare.take_empty(g.node_count() as usize));
             clock.lap("early: retained sizes (own thread)");
             EarlySizes::Own { shallow, retained }
         }
         SpeculationTurn::SumFrom(shallow) => {
             // One spare column is all this needs; the rest go now, while the snapshot's
             // distances still hold their memory.
-            let mut one = SpareColumns::default();
-            one.put(spare.take_empty(tree.preorder().len()));
+            let column = spare.take_empty(tree.preorder().len());
             spare = SpareColumns::default();
-            let retained = retained_sizes(&shallow, &tree, &mut one);
+            let retained = retained_sizes(&shallow, &tree, column);
             clock.lap("early: retained sizes from the snapshot's shallow sizes (own thread)");
             EarlySizes::FromShared { shallow, retained }
         }
@@ -884,10 +884,10 @@ fn breadth_first(
     }
 }
 
-/// Sums shallow sizes up the dominator tree, children before their dominators.
-/// Its column comes from `spare`.
-fn retained_sizes(sizes: &Sizes, tree: &DominatorTree, spare: &mut SpareColumns) -> Sizes {
-    let mut retained = sizes.copy_into(spare.take_empty(tree.preorder().len()));
+/// Sums shallow sizes up the dominator tree, children before their dominators, in `column`'s
+/// memory (a spare column, or a new one).
+fn retained_sizes(sizes: &Sizes, tree: &DominatorTree, column: Vec<u32>) -> Sizes {
+    let mut retained = sizes.copy_into(column);
     for &v in tree.preorder().iter().skip(1).rev() {
         let d = tree.dominator(v);
         retained.set(d, retained.get(d) + retained.get(v));

@@ -100,10 +100,10 @@ pub(crate) enum LocationsPart {
 /// counts the names noted, so that a column filled some other way fails the comparison.
 #[derive(Default, Clone, Copy)]
 pub(crate) struct LargestNames {
-    pub node: Option<u32>,
-    pub edge: Option<u32>,
-    pub nodes: usize,
-    pub edges: usize,
+    node: Option<u32>,
+    edge: Option<u32>,
+    nodes: usize,
+    edges: usize,
 }
 
 impl LargestNames {
@@ -117,6 +117,14 @@ impl LargestNames {
             self.edge = self.edge.max(Some(name));
         }
         self.edges += 1;
+    }
+    /// Notes `count` edges at once: `largest` is the largest of their names masked as in
+    /// [`edge_name_masks`], and `any_string_named` says whether any of them counted.
+    pub(crate) fn note_edges(&mut self, largest: u32, any_string_named: bool, count: usize) {
+        if any_string_named {
+            self.edge = self.edge.max(Some(largest));
+        }
+        self.edges += count;
     }
     /// Adds what another parse of other nodes and edges noted.
     pub(crate) fn merge(&mut self, other: &Self) {

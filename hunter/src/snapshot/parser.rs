@@ -748,10 +748,7 @@ impl TextDecoder {
         while i < data.len() {
             match self.escape {
                 Escape::None => {
-                    let run = data[i..]
-                        .iter()
-                        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
-                        .unwrap_or(data.len() - i);
+                    let run = plain_text(&data[i..]).map_or(data.len() - i, |(run, _)| run);
                     if run > 0 {
                         self.flush_high(out);
                         out.extend_from_slice(&data[i..i + run]);
@@ -1517,10 +1514,9 @@ impl Builder {
             6 => to.is_multiple_of(6).then_some(to / 6),
             _ => to.is_multiple_of(fields).then_some(to / fields),
         };
-        // Names are noted in registers here, and merged once at the end.
+        // Names are noted in registers here, and once at the end.
         let masks = &self.edge_name_masks[..];
-        let mut largest = LargestNames::default();
-        let (mut largest_name, mut any_named) = (0u32, 0u32);
+        let (mut largest_name, mut any_named, mut count) = (0u32, 0u32, 0usize);
         while let Some(end) = read_fixed_record(data, done, &mut v, [true, false, false]) {
             let [ty, name, to] = v;
             let Some(target) = ordinal(to) else { break };
@@ -1530,14 +1526,14 @@ impl Builder {
             let string_named = masks.get(ty as usize).copied().unwrap_or(u32::MAX);
             largest_name = largest_name.max(name as u32 & string_named);
             any_named |= string_named;
-            largest.edges += 1;
+            count += 1;
             self.edge_type.push(ty as u8);
             self.edge_name.push(name as u32);
             self.edge_to.push(target as u32);
             done = end;
         }
-        largest.edge = (any_named != 0).then_some(largest_name);
-        self.largest_names.merge(&largest);
+        self.largest_names
+            .note_edges(largest_name, any_named != 0, count);
         done
     }
 
@@ -1882,7 +1878,6 @@ impl EdgeRun {
 fn plain_text(data: &[u8]) -> Option<(usize, bool)> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    let special = |c: u8| c == b'"' || c == b'\\' || c < 0x20;
     let mut high_bits = 0u64;
     let mut i = 0;
     while let Some(word) = data.get(i..i + 8) {
@@ -1907,7 +1902,9 @@ fn plain_text(data: &[u8]) -> Option<(usize, bool)> {
         high_bits |= w;
         i += 8;
     }
-    let k = data[i..].iter().position(|&c| special(c))?;
+    let k = data[i..]
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
     Some((i + k, high_bits & HIGH == 0 && data[i..i + k].is_ascii()))
 }
 
